@@ -1,0 +1,46 @@
+# Entry points for a fresh clone: `make demo` and `make test`.
+# Nothing is needed beforehand but Python 3.11, make and git.
+
+PYTHON ?= python3.11
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+# Ansible finds this collection through a symlink tree, so the repository
+# root can stay the collection root.
+COLLECTIONS := $(CURDIR)/.cache/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/gaap/genai
+# Upstream Gateway API and Envoy Gateway CRD manifests, loaded into the
+# simulated cluster by the demo and the tests.
+CRDS_DIR ?= $(abspath $(CURDIR)/../shared/crds)
+# Input cases with expected validation results, read by the TLS tests.
+TLS_CASES_DIR ?= $(abspath $(CURDIR)/../shared/cases/tls)
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export GAAP_CRDS_DIR := $(CRDS_DIR)
+export GAAP_TLS_CASES_DIR := $(TLS_CASES_DIR)
+
+.PHONY: all venv collection demo test clean
+
+all: test
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements/runtime.txt requirements/dev.txt requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	touch $@
+
+collection: $(COLLECTION_LINK)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+demo: venv collection
+	PATH=$(BIN):$$PATH $(BIN)/python tests/demo.py
+
+test: venv collection
+	PATH=$(BIN):$$PATH $(BIN)/pytest
+
+clean:
+	rm -rf .cache .demo .pytest_cache
