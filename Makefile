@@ -37,7 +37,7 @@ $(COLLECTION_LINK):
 	ln -sfn $(CURDIR) $@
 
 demo: venv collection
-	PATH=$(BIN):$$PATH $(BIN)/python tests/demo.py
+	PATH=$(BIN):$$PATH $(BIN)/python scripts/demo.py
 
 test: venv collection
 	PATH=$(BIN):$$PATH $(BIN)/pytest
