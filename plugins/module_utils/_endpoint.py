@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.gaap.genai.plugins.module_utils import _naming as naming
+from ansible_collections.gaap.genai.plugins.module_utils._certificate_facts import secret_leaf_facts
 from ansible_collections.gaap.genai.plugins.module_utils._cluster import (
     ClusterError,
     api_error,
     get_object,
+    list_objects,
     object_ref,
     request_failed,
     resource_for,
@@ -165,7 +167,7 @@ def plan(client: Any, desired_objects: list[dict]) -> list[ObjectChange]:
         )
 
         if existing is not None:
-            _check_ownership(change, existing)
+            _check_ownership(change, existing, metadata["labels"][naming.ENDPOINT_LABEL])
             change.action = "none" if is_subset(_patch_body(desired), existing) else "update"
         changes.append(change)
     return changes
@@ -183,23 +185,60 @@ def plan_removal(client: Any, spec_name: str, namespace: str) -> list[ObjectChan
         if existing is None:
             continue
         change = ObjectChange(api_version, kind, name, namespace, "delete", existing=existing)
-        _check_ownership(change, existing)
+        _check_ownership(change, existing, spec_name)
         changes.append(change)
     return changes
 
 
-def _check_ownership(change: ObjectChange, existing: dict) -> None:
+def _check_ownership(change: ObjectChange, existing: dict, endpoint: str) -> None:
+    """Refuse to take over an object that another tool or another endpoint owns."""
     labels = existing.get("metadata", {}).get("labels") or {}
-    if labels.get(naming.MANAGED_BY_LABEL) == naming.MANAGED_BY:
+    if labels.get(naming.MANAGED_BY_LABEL) != naming.MANAGED_BY:
+        reason = f"is not managed by gaap.genai (label {naming.MANAGED_BY_LABEL}={naming.MANAGED_BY} is missing)"
+    elif labels.get(naming.ENDPOINT_LABEL) != endpoint:
+        reason = f"belongs to the endpoint {labels.get(naming.ENDPOINT_LABEL)!r} (label {naming.ENDPOINT_LABEL})"
+    else:
         return
     raise ClusterError(
         Problem(
             "object_conflict",
-            f"{change.ref} already exists and is not managed by gaap.genai "
-            f"(label {naming.MANAGED_BY_LABEL}={naming.MANAGED_BY} is missing). "
+            f"{change.ref} already exists and {reason}. "
             "Choose another endpoint name, or delete or rename that object.",
         )
     )
+
+
+def hostname_conflicts(client: Any, spec: EndpointSpec) -> list[Problem]:
+    """Find other endpoints in the namespace that already serve the hostname.
+
+    Two Gateways with listeners for one hostname would each get a proxy and
+    a certificate, and clients would reach whichever DNS points at.
+    """
+    gateways = list_objects(
+        client,
+        GATEWAY_API_VERSION,
+        "Gateway",
+        namespace=spec.namespace,
+        label_selector=f"{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}",
+    )
+    problems = []
+    for gateway in gateways:
+        other = gateway["metadata"]["name"]
+        if other == spec.name:
+            continue
+        hostnames = {
+            (listener.get("hostname") or "").lower() for listener in gateway.get("spec", {}).get("listeners", [])
+        }
+        if spec.hostname in hostnames:
+            problems.append(
+                Problem(
+                    "hostname_conflict",
+                    f"The hostname {spec.hostname} is already served by the endpoint {other!r} "
+                    f"(Gateway {spec.namespace}/{other}). Give this endpoint another hostname, "
+                    f"or remove {other!r} first.",
+                )
+            )
+    return problems
 
 
 def execute(client: Any, changes: list[ObjectChange], dry_run: bool) -> None:
@@ -254,13 +293,25 @@ def _write(client: Any, change: ObjectChange, dry_run: bool) -> dict | None:
 
 
 def redacted(obj: dict | None) -> dict | None:
-    """Copy an object for diff output with Secret data replaced by a placeholder."""
+    """Copy an object for diff output with Secret data replaced by what is safe to show.
+
+    The certificate chain is shown as its leaf's fingerprint and validity,
+    so that a rotation is visible; every other value is hidden.
+    """
     if obj is None:
         return None
     view = copy.deepcopy(obj)
     view.get("metadata", {}).pop("managedFields", None)
-    if view.get("kind") == "Secret":
-        for section in ("data", "stringData"):
-            if section in view:
-                view[section] = {key: "<hidden>" for key in view[section]}
+    if view.get("kind") != "Secret":
+        return view
+
+    leaf = secret_leaf_facts(obj)
+    for section in ("data", "stringData"):
+        if section in view:
+            view[section] = {key: "<hidden>" for key in view[section]}
+    if leaf is not None and "tls.crt" in view.get("data", {}):
+        view["data"]["tls.crt"] = (
+            f"<certificate sha256 {leaf['fingerprint_sha256']}, "
+            f"valid {leaf['not_before']} to {leaf['not_after']}>"
+        )
     return view

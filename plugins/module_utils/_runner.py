@@ -4,17 +4,20 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.gaap.genai.plugins.module_utils import _naming as naming
+from ansible_collections.gaap.genai.plugins.module_utils._certificate_facts import secret_leaf_facts
 from ansible_collections.gaap.genai.plugins.module_utils._cluster import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     ClusterError,
     connect,
     get_object,
+    list_objects,
 )
 from ansible_collections.gaap.genai.plugins.module_utils._endpoint import (
     EndpointSpec,
@@ -22,6 +25,7 @@ from ansible_collections.gaap.genai.plugins.module_utils._endpoint import (
     desired_gateway,
     desired_secret,
     execute,
+    hostname_conflicts,
     plan,
     plan_removal,
     redacted,
@@ -140,14 +144,21 @@ def _connect_or_fail(module: Any) -> Any:
 def _apply(module: Any, spec: EndpointSpec, tls: TlsValidation) -> None:
     client = _connect_or_fail(module)
     try:
+        conflicts = hostname_conflicts(client, spec)
+        if conflicts:
+            _fail_on(module, conflicts, tls.warnings)
         changes = plan(client, [desired_secret(spec), desired_gateway(spec)])
         execute(client, changes, dry_run=module.check_mode)
     except ClusterError as error:
         _fail_on(module, [error.problem], tls.warnings)
 
+    endpoint = _endpoint_facts(spec, tls)
+    previous = secret_leaf_facts(changes[0].existing)
+    if previous is not None and previous["fingerprint_sha256"] != tls.fingerprint_sha256:
+        endpoint["previous_certificate"] = previous
     result = {
         "changed": any(change.action != "none" for change in changes),
-        "endpoint": _endpoint_facts(spec, tls),
+        "endpoint": endpoint,
         "objects": [_object_summary(change) for change in changes],
         "validation_warnings": [warning.as_dict() for warning in tls.warnings],
     }
@@ -162,6 +173,8 @@ def _remove(module: Any) -> None:
     try:
         changes = plan_removal(client, params["name"], params["namespace"])
         execute(client, changes, dry_run=module.check_mode)
+        if params["wait"] and not module.check_mode:
+            _wait_for_proxy_removal(client, params["namespace"], params["name"], params["wait_timeout"])
     except ClusterError as error:
         _fail_on(module, [error.problem], [])
 
@@ -181,6 +194,34 @@ def _remove(module: Any) -> None:
     if module._diff:
         result["diff"] = _diff(changes)
     module.exit_json(**result)
+
+
+def _wait_for_proxy_removal(client: Any, namespace: str, name: str, timeout: int) -> None:
+    """Wait until Envoy Gateway has removed the endpoint's proxy pods.
+
+    Polls with a growing interval (0.5 s doubling up to 5 s) because the
+    proxy pods go away only after Envoy Gateway has seen the Gateway's
+    deletion and the pods' grace period has passed.
+    """
+    selector = naming.proxy_selector(namespace, name)
+    deadline = time.monotonic() + timeout
+    interval = 0.5
+    while True:
+        pods = list_objects(client, "v1", "Pod", namespace=namespace, label_selector=selector)
+        if not pods:
+            return
+        if time.monotonic() >= deadline:
+            remaining = ", ".join(pod["metadata"]["name"] for pod in pods)
+            raise ClusterError(
+                Problem(
+                    "proxy_not_removed",
+                    f"The Gateway and Secret of {name!r} were deleted, but after {timeout} seconds "
+                    f"these proxy pods still exist: {remaining}. Check that Envoy Gateway is running "
+                    "in the namespace, or raise wait_timeout.",
+                )
+            )
+        time.sleep(min(interval, max(deadline - time.monotonic(), 0)))
+        interval = min(interval * 2, 5.0)
 
 
 def _endpoint_facts(spec: EndpointSpec, tls: TlsValidation) -> dict:

@@ -30,7 +30,9 @@ description:
     (only when O(ca_bundle) is given), V(cluster_unreachable) (the API server cannot be reached
     or rejects the credentials), V(namespace_not_found), V(resource_not_served) (the Gateway API
     CRDs are missing), V(object_conflict) (an object of the same name exists and is not managed by
-    this collection) and V(cluster_request_failed) (the API server rejected a request)."
+    this collection or belongs to another endpoint), V(hostname_conflict) (another endpoint in the
+    namespace serves the hostname), V(proxy_not_removed) (after O(state=absent), proxy pods were still
+    there after O(wait_timeout)) and V(cluster_request_failed) (the API server rejected a request)."
   - "Warning codes, reported in RV(validation_warnings) and as Ansible warnings without failing:
     V(self_signed), V(root_included), V(chain_untrusted), V(leaf_is_ca),
     V(duplicate_certificate) and V(expiring_soon)."
@@ -116,6 +118,16 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  wait:
+    description:
+      - With O(state=absent), wait until Envoy Gateway has removed the endpoint's proxy pods.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for the proxy pods to go away when O(wait=true).
+    type: int
+    default: 120
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
@@ -282,6 +294,8 @@ def argument_spec() -> dict:
         gateway_class=dict(type="str", default="gaap-genai"),
         cluster=dict(type="str", default=""),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=120),
     )
     spec.update(AUTH_ARG_SPEC)
     return spec

@@ -20,5 +20,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("certs"), "demo.genai.example.test")
+    """Make a chain whose wildcard leaf covers <endpoint>.genai.example.test."""
+    return make_certificates(tmp_path_factory.mktemp("certs"), "*.genai.example.test")
 

@@ -27,9 +27,10 @@ def api(cluster) -> Any:
 
 
 def endpoint_args(certificates, name: str, **extra: Any) -> dict:
+    """Build module arguments; each endpoint gets its own name under the wildcard."""
     return {
         "name": name,
-        "hostname": certificates.hostname,
+        "hostname": f"{name}.genai.example.test",
         "certificate_path": str(certificates.certificate),
         "private_key_path": str(certificates.private_key),
         **extra,
@@ -78,7 +79,7 @@ def test_create_writes_gateway_listener(cluster, api, certificates) -> None:
     run_module(cluster.kubeconfig, endpoint_args(certificates, "bravo", description="Chat models"))
     listener = gateway(api, "bravo")["spec"]["listeners"][0]
 
-    assert listener["hostname"] == certificates.hostname
+    assert listener["hostname"] == "bravo.genai.example.test"
     assert listener["protocol"] == "HTTPS"
     assert listener["tls"]["certificateRefs"][0]["name"] == "bravo-tls"
 
@@ -114,7 +115,7 @@ def test_returns_certificate_facts(cluster, api, certificates) -> None:
 
     assert len(facts["fingerprint_sha256"].split(":")) == 32
     assert facts["not_after"]
-    assert certificates.hostname in facts["dns_names"]
+    assert "*.genai.example.test" in facts["dns_names"]
 
 
 def test_changed_description_updates(cluster, api, certificates) -> None:
@@ -194,7 +195,31 @@ def test_diff_hides_secret_data(cluster, api, certificates) -> None:
     result = run_module(cluster.kubeconfig, endpoint_args(certificates, "mike"), diff=True)
     secret_diff = next(d for d in result["diff"] if d["after_header"].startswith("Secret"))
 
-    assert secret_diff["after"]["data"] == {"tls.crt": "<hidden>", "tls.key": "<hidden>"}
+    data = secret_diff["after"]["data"]
+
+    assert data["tls.key"] == "<hidden>"
+    assert data["tls.crt"].startswith("<certificate sha256 ")
+
+
+def test_rotation_reports_both_certificates(cluster, api, certificates, tmp_path: Path) -> None:
+    from e2e.helpers import make_certificates
+
+    run_module(cluster.kubeconfig, endpoint_args(certificates, "papa"))
+    renewed = make_certificates(tmp_path / "renewed", certificates.hostname)
+    result = run_module(cluster.kubeconfig, endpoint_args(renewed, "papa"))
+    endpoint = result["endpoint"]
+
+    assert [o["action"] for o in result["objects"]] == ["update", "none"]
+    assert endpoint["previous_certificate"]["fingerprint_sha256"] != endpoint["certificate"]["fingerprint_sha256"]
+
+
+def test_hostname_conflict_names_other(cluster, api, certificates) -> None:
+    shared = "shared.genai.example.test"
+    run_module(cluster.kubeconfig, endpoint_args(certificates, "quebec", hostname=shared))
+    result = run_module(cluster.kubeconfig, endpoint_args(certificates, "romeo", hostname=shared))
+
+    assert codes(result) == {"hostname_conflict"}
+    assert "'quebec'" in result["msg"]
 
 
 def test_absent_removes_objects(cluster, api, certificates) -> None:
@@ -227,7 +252,7 @@ def test_private_key_never_in_verbose_output(cluster, api, certificates, tmp_pat
                             "name": "Create the endpoint from inline PEM text",
                             "gaap.genai.genai_endpoint": {
                                 "name": "oscar",
-                                "hostname": certificates.hostname,
+                                "hostname": "oscar.genai.example.test",
                                 "certificate": certificates.certificate.read_text(),
                                 "private_key": key_text,
                                 "kubeconfig": str(cluster.kubeconfig),
