@@ -1,0 +1,743 @@
+"""TLS policy for an endpoint: is this hostname, certificate chain and key servable by Envoy?
+
+validate_tls parses the inputs with _pem, checks them against the rules
+that Envoy and TLS clients apply, and returns every problem at once,
+together with warnings and the cleaned-up (canonical) forms to store.
+Messages name the value and the fix. They never contain key material.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import ssl
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from ansible_collections.gaap.genai.plugins.module_utils._hostname import (
+    hostname_problems,
+    normalize_hostname,
+    san_matches,
+    show_value,
+)
+from ansible_collections.gaap.genai.plugins.module_utils._pem import (
+    CertificateParse,
+    KeyParse,
+    PemIssue,
+    certificate_to_pem,
+    load_certificates,
+    load_private_key,
+    private_key_to_pkcs8,
+)
+from ansible_collections.gaap.genai.plugins.module_utils._problems import Problem
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+except ImportError as error:
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR: ImportError | None = error
+else:
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+
+try:
+    from cryptography.x509 import verification as _verification
+except ImportError:
+    _verification = None
+
+try:
+    import certifi
+except ImportError:
+    certifi = None
+
+MIN_RSA_BITS = 2048
+ALLOWED_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+WEAK_SIGNATURE_HASHES = frozenset({"sha1", "md5"})
+MAX_SHOWN_NAMES = 10
+
+_ISSUED = "issued"
+_BAD_SIGNATURE = "bad_signature"
+_NOT_ISSUED = "not_issued"
+
+
+@dataclass
+class TlsValidation:
+    """Result of validate_tls: problems, warnings and the canonical values to store.
+
+    Canonical fields stay "" or None when problems prevent them.
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    hostname: str = ""
+    certificate_chain_pem: str = ""
+    private_key_pem: str = ""
+    fingerprint_sha256: str = ""
+    not_before: datetime.datetime | None = None
+    not_after: datetime.datetime | None = None
+    subject: str = ""
+    dns_names: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+
+# Wording helpers ----------------------------------------------------------
+
+
+def _describe(certificate: Any) -> str:
+    try:
+        return certificate.subject.rfc4514_string() or "(empty subject)"
+    except ValueError:
+        return "(unreadable subject)"
+
+
+def _describe_issuer(certificate: Any) -> str:
+    try:
+        return certificate.issuer.rfc4514_string() or "(empty issuer)"
+    except ValueError:
+        return "(unreadable issuer)"
+
+
+def _date(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _list_names(names: list[str]) -> str:
+    shown = ", ".join(names[:MAX_SHOWN_NAMES])
+    if len(names) > MAX_SHOWN_NAMES:
+        shown += f" and {len(names) - MAX_SHOWN_NAMES} more"
+    return shown
+
+
+def _block(issue: PemIssue) -> str:
+    return f"block {issue.position} ({issue.label})" if issue.position else "the data"
+
+
+# Parse problems -----------------------------------------------------------
+
+_FIELD_CONTENT_HINTS = {
+    "pkcs12": "it looks like a PKCS#12 (.p12/.pfx) file; extract PEM with "
+              "'openssl pkcs12 -in FILE -nokeys' for the certificate and '-nocerts -nodes' for the key",
+    "der_certificate": "it looks like a DER (binary) certificate; convert it with "
+                       "'openssl x509 -inform der -in FILE -out cert.pem'",
+    "der_private_key": "it looks like a DER (binary) private key; convert it with "
+                       "'openssl pkey -inform der -in FILE -out key.pem'",
+    "base64_pem": "it is base64-encoded PEM, as stored in a Kubernetes Secret; decode it with 'base64 -d' first",
+    "base64_der_certificate": "it is a base64-encoded certificate without BEGIN/END lines; "
+                              "add '-----BEGIN CERTIFICATE-----' and '-----END CERTIFICATE-----' lines around it",
+    "base64_der": "it is base64 text without BEGIN/END lines; supply the PEM file as written by your CA",
+    "text": "it contains no '-----BEGIN' line; supply the PEM file contents, not a path or a description",
+    "binary": "it is binary data that is neither a DER certificate, a DER key nor PKCS#12; supply a PEM file",
+}
+
+
+def _certificate_parse_problems(parse: CertificateParse, field_name: str) -> list[Problem]:
+    problems = []
+    for issue in parse.issues:
+        reason = issue.reason
+        if reason == "empty":
+            message = (f"The {field_name} is empty; supply the PEM certificate chain "
+                       "(leaf first, then intermediates).")
+        elif reason in _FIELD_CONTENT_HINTS:
+            message = f"The {field_name} is not PEM: {_FIELD_CONTENT_HINTS[reason]}."
+        elif reason == "private_key":
+            message = (f"The {field_name} contains a private key in {_block(issue)}; move the key to private_key "
+                       f"and keep only certificates in {field_name}. Treat that key as exposed if this "
+                       "field was shared.")
+        elif reason == "wrong_label":
+            message = (f"The {field_name} contains a {issue.label} block (block {issue.position}), not a "
+                       f"CERTIFICATE; supply only CERTIFICATE blocks"
+                       f"{' (a CERTIFICATE REQUEST is not a certificate: have it signed by your CA)' if 'REQUEST' in issue.label else ''}.")
+        elif reason == "cut_off":
+            message = (f"The {field_name} has a cut-off {issue.label} block (block {issue.position}): its BEGIN "
+                       "or END line is missing; copy the whole file again.")
+        else:
+            message = (f"The {field_name} has a damaged {issue.label} block (block {issue.position}) that is "
+                       "not a valid certificate; copy the file again without edits.")
+        problems.append(Problem("certificate_unreadable", message))
+    return problems
+
+
+def _key_parse_problems(parse: KeyParse) -> list[Problem]:
+    problems = []
+    for issue in parse.issues:
+        reason = issue.reason
+        code = "private_key_unreadable"
+        if reason == "empty":
+            message = "The private_key is empty; supply the PEM private key that belongs to the certificate."
+        elif reason in _FIELD_CONTENT_HINTS:
+            message = f"The private_key is not PEM: {_FIELD_CONTENT_HINTS[reason]}."
+        elif reason == "certificate":
+            message = (f"The private_key contains a certificate in {_block(issue)}, not a key; put certificates in "
+                       "certificate and the matching private key in private_key.")
+        elif reason == "unsupported_format":
+            message = (f"The private_key is an {issue.label} block; convert it to PKCS#8 PEM with "
+                       "'ssh-keygen -p -m PKCS8 -f FILE' or 'openssl pkey -in FILE'.")
+        elif reason == "wrong_label":
+            message = (f"The private_key contains a {issue.label} block (block {issue.position}), which is not a "
+                       "private key; supply the PRIVATE KEY block only.")
+        elif reason == "cut_off":
+            message = (f"The private_key has a cut-off {issue.label} block (block {issue.position}): its BEGIN or "
+                       "END line is missing; copy the whole key file again.")
+        elif reason == "several_keys":
+            message = "The private_key contains more than one private key; supply only the key of the leaf certificate."
+        elif reason == "no_key":
+            message = "The private_key contains no PRIVATE KEY block; supply the PEM private key."
+        elif reason == "encrypted_no_passphrase":
+            code = "private_key_encrypted"
+            message = ("The private_key is encrypted; set passphrase to decrypt it, or supply the key "
+                       "unencrypted ('openssl pkey -in FILE -out key.pem').")
+        elif reason == "wrong_passphrase":
+            code = "private_key_encrypted"
+            message = ("The private_key could not be decrypted with the given passphrase; check the passphrase "
+                       "(or that the key file is complete).")
+        elif reason == "unsupported_algorithm":
+            message = (f"The private_key ({issue.label}) uses an algorithm or cipher that cannot be read; "
+                       "convert it with 'openssl pkey -in FILE -out key.pem'.")
+        else:
+            message = (f"The private_key has a damaged {issue.label} block that is not a valid key; copy the key "
+                       "file again without edits.")
+        problems.append(Problem(code, message))
+    return problems
+
+
+# Chain structure ----------------------------------------------------------
+
+
+def _verify_legacy_signature(child: Any, parent: Any) -> bool:
+    """Verify a signature that verify_directly_issued_by rejects by algorithm, such as SHA-1 with RSA.
+
+    Such certificates are still reported (weak_signature), but their
+    signature must not be mistaken for a wrong issuer.
+    """
+    public_key = parent.public_key()
+    algorithm = child.signature_hash_algorithm
+    arguments: tuple[Any, ...]
+    if isinstance(public_key, rsa.RSAPublicKey):
+        arguments = (child.signature_algorithm_parameters, algorithm)
+    elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        arguments = (ec.ECDSA(algorithm),)
+    elif isinstance(public_key, dsa.DSAPublicKey):
+        arguments = (algorithm,)
+    else:
+        return False
+    public_key.verify(child.signature, child.tbs_certificate_bytes, *arguments)
+    return True
+
+
+def _signature_verifies(child: Any, parent: Any) -> bool:
+    try:
+        child.verify_directly_issued_by(parent)
+        return True
+    except InvalidSignature:
+        return False
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        pass
+
+    try:
+        return _verify_legacy_signature(child, parent)
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+
+
+def _relation(child: Any, parent: Any) -> str:
+    """Tell whether parent issued child: by name and signature, by name only, or not at all."""
+    if child.issuer != parent.subject:
+        return _NOT_ISSUED
+    if _signature_verifies(child, parent):
+        return _ISSUED
+    return _BAD_SIGNATURE
+
+
+def _is_self_signed(certificate: Any) -> bool:
+    return _relation(certificate, certificate) == _ISSUED
+
+
+def _deduplicate(certificates: list[Any], findings: list[Problem]) -> list[Any]:
+    unique: list[Any] = []
+    seen: set[bytes] = set()
+    for certificate in certificates:
+        fingerprint = certificate.fingerprint(hashes.SHA256())
+        if fingerprint in seen:
+            findings.append(Problem("duplicate_certificate",
+                                    f"The certificate {_describe(certificate)} appears more than once in "
+                                    "certificate; the copy was removed."))
+            continue
+        seen.add(fingerprint)
+        unique.append(certificate)
+    return unique
+
+
+def _public_key_der(key: Any) -> bytes | None:
+    try:
+        return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return None
+
+
+def _certificate_public_key(certificate: Any) -> Any:
+    try:
+        return certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm):
+        return None
+
+
+def _find_leaf(certificates: list[Any], key: Any) -> int:
+    """Pick the leaf: the certificate matching the key, else the first that issued none of the others."""
+    if key is not None:
+        key_der = _public_key_der(key.public_key())
+        for index, certificate in enumerate(certificates):
+            public_key = _certificate_public_key(certificate)
+            if key_der is not None and public_key is not None and _public_key_der(public_key) == key_der:
+                return index
+
+    issuers = set()
+    for child_index, child in enumerate(certificates):
+        for parent_index, parent in enumerate(certificates):
+            if child_index != parent_index and _relation(child, parent) != _NOT_ISSUED:
+                issuers.add(parent_index)
+    for index in range(len(certificates)):
+        if index not in issuers:
+            return index
+    return 0
+
+
+def _build_path(certificates: list[Any], leaf_index: int) -> list[int]:
+    """Follow issuers from the leaf through the supplied certificates; return their indexes."""
+    path = [leaf_index]
+    while True:
+        current = certificates[path[-1]]
+        if _is_self_signed(current):
+            return path
+
+        candidates = [index for index in range(len(certificates))
+                      if index not in path and _relation(current, certificates[index]) != _NOT_ISSUED]
+        if not candidates:
+            return path
+
+        # Prefer a parent whose signature verifies, then the one that follows in the input.
+        candidates.sort(key=lambda index: (_relation(current, certificates[index]) != _ISSUED,
+                                           index != path[-1] + 1))
+        path.append(candidates[0])
+
+
+def _role(position: int, path_length: int, certificate: Any) -> str:
+    if position == 0:
+        return "leaf certificate"
+    if position == path_length - 1 and _is_self_signed(certificate):
+        return "root certificate"
+    return "intermediate certificate"
+
+
+def _is_ca(certificate: Any) -> bool | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError:
+        return None
+
+
+def _chain_structure_problems(certificates: list[Any], path: list[int]) -> list[Problem]:
+    problems = []
+
+    for position in range(len(path) - 1):
+        child = certificates[path[position]]
+        parent = certificates[path[position + 1]]
+        if _relation(child, parent) == _BAD_SIGNATURE:
+            problems.append(Problem("chain_signature_invalid",
+                                    f"The certificate {_describe(child)} names {_describe(parent)} as its issuer, "
+                                    "but its signature does not verify with that certificate's key; get the "
+                                    "matching issuer certificate from your CA (it may have been reissued with "
+                                    "a new key)."))
+        if _is_ca(parent) is not True:
+            problems.append(Problem("chain_incomplete",
+                                    f"The certificate {_describe(parent)} issued {_describe(child)} but is not a CA "
+                                    "certificate (basicConstraints CA:TRUE is missing), so clients reject the "
+                                    "chain; supply the chain of intermediate CA certificates from your CA."))
+
+    if path != list(range(len(path))):
+        order = "; ".join(_describe(certificates[index]) for index in path)
+        problems.append(Problem("chain_order",
+                                f"The certificates are out of order: the leaf must come first and each "
+                                f"certificate must be followed by its issuer. Reorder them as: {order}."))
+
+    extras = [index for index in range(len(certificates)) if index not in path]
+    if extras:
+        top = certificates[path[-1]]
+        if _is_self_signed(top):
+            for index in extras:
+                problems.append(Problem("chain_order",
+                                        f"The certificate {_describe(certificates[index])} is not part of the chain "
+                                        f"of {_describe(certificates[path[0]])}; remove it."))
+        else:
+            following = certificates[extras[0]]
+            problems.append(Problem("chain_incomplete",
+                                    f"The issuer of {_describe(top)} ({_describe_issuer(top)}) is missing between "
+                                    f"it and {_describe(following)}; insert that intermediate certificate from "
+                                    "your CA."))
+    return problems
+
+
+# Per-certificate checks ----------------------------------------------------
+
+
+def _validity_problems(certificate: Any, role: str, now: datetime.datetime) -> list[Problem]:
+    not_before = certificate.not_valid_before_utc
+    not_after = certificate.not_valid_after_utc
+    span = f"valid from {_date(not_before)} to {_date(not_after)}"
+
+    if now > not_after:
+        return [Problem("certificate_expired",
+                        f"The {role} {_describe(certificate)} expired on {_date(not_after)} ({span}); "
+                        "renew it and supply the new certificate.")]
+    if now < not_before:
+        return [Problem("certificate_not_yet_valid",
+                        f"The {role} {_describe(certificate)} is not valid before {_date(not_before)} ({span}); "
+                        "wait until then or check the clock of the CA that issued it.")]
+    return []
+
+
+def _key_description(public_key: Any) -> str:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return f"RSA {public_key.key_size}-bit"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return f"EC {ALLOWED_CURVES.get(public_key.curve.name, public_key.curve.name)}"
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "Ed25519"
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "Ed448"
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return "DSA"
+    if isinstance(public_key, x25519.X25519PublicKey):
+        return "X25519"
+    if isinstance(public_key, x448.X448PublicKey):
+        return "X448"
+    return type(public_key).__name__
+
+
+def _key_strength_problems(public_key: Any, role: str, certificate: Any) -> list[Problem]:
+    name = f"The {role} {_describe(certificate)}"
+    if isinstance(public_key, rsa.RSAPublicKey):
+        if public_key.key_size < MIN_RSA_BITS:
+            return [Problem("weak_key", f"{name} has an RSA key of {public_key.key_size} bits; clients reject "
+                                        f"keys under {MIN_RSA_BITS} bits, so reissue it with RSA 2048 or more "
+                                        "or EC P-256.")]
+        return []
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        if public_key.curve.name not in ALLOWED_CURVES:
+            return [Problem("weak_key", f"{name} has an EC key on curve {public_key.curve.name}; TLS clients "
+                                        "support only P-256, P-384 and P-521, so reissue it on P-256.")]
+        return []
+    if role == "leaf certificate":
+        return [Problem("unsupported_key_type", f"{name} has a key of type {_key_description(public_key)}, "
+                                                "which Envoy cannot serve; reissue it with an RSA (2048 bits or more) or "
+                                                "EC P-256 key.")]
+    return []
+
+
+def _key_match_problems(leaf: Any, key: Any) -> list[Problem]:
+    public_key = _certificate_public_key(leaf)
+    if public_key is None:
+        return []
+
+    certificate_kind = _key_description(public_key).split()[0]
+    key_kind = _key_description(key.public_key()).split()[0]
+    if certificate_kind != key_kind:
+        return [Problem("key_mismatch", f"The private_key is an {key_kind} key, but the leaf certificate "
+                                        f"{_describe(leaf)} holds an {certificate_kind} key; supply the key "
+                                        "that was generated with this certificate's request.")]
+
+    if _public_key_der(public_key) != _public_key_der(key.public_key()):
+        return [Problem("key_mismatch", f"The private_key does not belong to the leaf certificate "
+                                        f"{_describe(leaf)}; supply the key that was generated with this "
+                                        "certificate's request.")]
+    return []
+
+
+def _signature_problems(certificate: Any, role: str) -> list[Problem]:
+    try:
+        algorithm = certificate.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return []
+    if algorithm is None or algorithm.name not in WEAK_SIGNATURE_HASHES:
+        return []
+    return [Problem("weak_signature", f"The {role} {_describe(certificate)} is signed with "
+                                      f"{algorithm.name.upper()}, which clients reject; have it reissued "
+                                      "with SHA-256.")]
+
+
+def _server_usage_problems(leaf: Any) -> list[Problem]:
+    problems = []
+    try:
+        usage = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (x509.ExtensionNotFound, ValueError):
+        usage = None
+    if usage is not None:
+        allowed = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
+        if not allowed.intersection(usage):
+            names = ", ".join(getattr(oid, "_name", oid.dotted_string) for oid in usage) or "nothing"
+            problems.append(Problem("not_server_certificate",
+                                    f"The leaf certificate {_describe(leaf)} allows only {names} "
+                                    "(extendedKeyUsage) and not serverAuth; request a TLS server certificate."))
+
+    try:
+        key_usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except (x509.ExtensionNotFound, ValueError):
+        key_usage = None
+    if key_usage is not None and not key_usage.digital_signature:
+        problems.append(Problem("not_server_certificate",
+                                f"The leaf certificate {_describe(leaf)} has a keyUsage without "
+                                "digitalSignature, which TLS servers need to sign the handshake; request a TLS "
+                                "server certificate."))
+    return problems
+
+
+def _dns_names(leaf: Any) -> list[str] | None:
+    try:
+        names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+    except ValueError:
+        return []
+    return [name.lower() for name in names.get_values_for_type(x509.DNSName)]
+
+
+def _hostname_problems(leaf: Any, hostname: str, dns_names: list[str] | None) -> list[Problem]:
+    if dns_names is None:
+        return [Problem("hostname_mismatch",
+                        f"The leaf certificate {_describe(leaf)} has no subjectAltName, and clients ignore the "
+                        f"subject CN; have it reissued with {hostname} as a DNS SAN.")]
+    if any(san_matches(hostname, san) for san in dns_names):
+        return []
+    listed = _list_names(dns_names) if dns_names else "none (no DNS names)"
+    return [Problem("hostname_mismatch",
+                    f"The certificate for {_describe(leaf)} does not cover host {hostname}; its SANs are "
+                    f"{listed}. Use a certificate whose SANs include {hostname}, or change hostname to one of them.")]
+
+
+# Trust anchors -------------------------------------------------------------
+
+
+def _index_by_subject(certificates: list[Any]) -> dict[Any, list[Any]]:
+    index: dict[Any, list[Any]] = {}
+    for certificate in certificates:
+        index.setdefault(certificate.subject, []).append(certificate)
+    return index
+
+
+@functools.lru_cache(maxsize=1)
+def _system_trust_store() -> tuple[Any, ...]:
+    """Load the system trust anchors: certifi if installed, else the OpenSSL default CA file."""
+    paths = []
+    if certifi is not None:
+        paths.append(certifi.where())
+    else:
+        # NOTE: only the CA file is read; a hashed CA directory (capath) alone is not searched.
+        defaults = ssl.get_default_verify_paths()
+        paths.extend(path for path in (defaults.cafile, defaults.openssl_cafile) if path)
+
+    for path in paths:
+        try:
+            with open(path, "rb") as handle, warnings.catch_warnings():
+                # Some public roots carry a non-positive serial, which cryptography
+                # loads with a deprecation warning that means nothing to the user.
+                warnings.simplefilter("ignore")
+                return tuple(x509.load_pem_x509_certificates(handle.read()))
+        except (OSError, ValueError):
+            continue
+    return ()
+
+
+def _anchors(top: Any, store: dict[Any, list[Any]]) -> bool:
+    """Tell whether the top certificate of the chain is in the store or issued by a store certificate."""
+    top_der = top.public_bytes(serialization.Encoding.DER)
+    for candidate in store.get(top.subject, []):
+        if candidate.public_bytes(serialization.Encoding.DER) == top_der:
+            return True
+    return any(_relation(top, candidate) == _ISSUED for candidate in store.get(top.issuer, []))
+
+
+def _strict_verification_warning(chain: list[Any], anchors: list[Any], hostname: str,
+                                 now: datetime.datetime) -> list[Problem]:
+    """Run the RFC 5280 verifier of cryptography as a second opinion on an anchored chain."""
+    if _verification is None:
+        return []
+    try:
+        verifier = (_verification.PolicyBuilder()
+                    .store(_verification.Store(anchors))
+                    .time(now)
+                    .build_server_verifier(_verification.DNSName(hostname)))
+        verifier.verify(chain[0], chain[1:])
+    except _verification.VerificationError as error:
+        return [Problem("chain_untrusted",
+                        f"The chain anchors in ca_bundle by name and signature, but a strict RFC 5280 verifier "
+                        f"rejects it ({error}); clients with strict checks may reject the endpoint, so have the "
+                        "certificates reissued by your CA.")]
+    except (ValueError, TypeError):
+        return []
+    return []
+
+
+# Entry point ---------------------------------------------------------------
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _as_utc(now: datetime.datetime | None) -> datetime.datetime:
+    if now is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    if now.tzinfo is None:
+        return now.replace(tzinfo=datetime.timezone.utc)
+    return now.astimezone(datetime.timezone.utc)
+
+
+def validate_tls(hostname: str, certificate: str | bytes, private_key: str | bytes,
+                 passphrase: str | None = None, ca_bundle: str | bytes | None = None,
+                 expiring_soon_days: int = 30, now: datetime.datetime | None = None) -> TlsValidation:
+    """Check hostname, certificate chain and private key for an Envoy listener; never raises for bad input."""
+    result = TlsValidation()
+    if not HAS_CRYPTOGRAPHY:
+        result.problems.append(Problem("certificate_unreadable",
+                                       "The Python library cryptography is not installed on the controller; "
+                                       "install cryptography 42 or later."))
+        return result
+
+    try:
+        _validate(result, _as_text(hostname), certificate, private_key, passphrase, ca_bundle,
+                  expiring_soon_days, _as_utc(now))
+    except Exception as error:  # pylint: disable=broad-exception-caught
+        # The contract is to report, never to raise, for any input. Only the
+        # exception type is shown because its text could quote the input.
+        result.problems.append(Problem("certificate_unreadable",
+                                       f"The TLS inputs could not be checked ({type(error).__name__}); check "
+                                       "that certificate and private_key are PEM files as written by your CA."))
+    return result
+
+
+def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, private_key: str | bytes,
+              passphrase: str | None, ca_bundle: str | bytes | None, expiring_soon_days: int,
+              now: datetime.datetime) -> None:
+    result.hostname = normalize_hostname(hostname)
+    host_problems = hostname_problems(hostname)
+    result.problems.extend(host_problems)
+
+    certificate_parse = load_certificates(certificate)
+    result.problems.extend(_certificate_parse_problems(certificate_parse, "certificate"))
+    key_parse = load_private_key(private_key, passphrase)
+    result.problems.extend(_key_parse_problems(key_parse))
+    key = key_parse.key
+    if key is not None:
+        result.private_key_pem = private_key_to_pkcs8(key)
+
+    certificates = _deduplicate(certificate_parse.certificates, result.warnings)
+    if not certificates:
+        return
+
+    leaf_index = _find_leaf(certificates, key)
+    path = _build_path(certificates, leaf_index)
+    leaf = certificates[leaf_index]
+    _describe_leaf(result, leaf)
+
+    structure_problems = _chain_structure_problems(certificates, path)
+    result.problems.extend(structure_problems)
+    for position, index in enumerate(path):
+        role = _role(position, len(path), certificates[index])
+        result.problems.extend(_validity_problems(certificates[index], role, now))
+        if not (position > 0 and _is_self_signed(certificates[index])):
+            result.problems.extend(_signature_problems(certificates[index], role))
+        public_key = _certificate_public_key(certificates[index])
+        if public_key is not None:
+            result.problems.extend(_key_strength_problems(public_key, role, certificates[index]))
+    for index in range(len(certificates)):
+        if index not in path:
+            result.problems.extend(_validity_problems(certificates[index], "certificate", now))
+
+    if key is not None:
+        result.problems.extend(_key_match_problems(leaf, key))
+    result.problems.extend(_server_usage_problems(leaf))
+    if not host_problems:
+        result.problems.extend(_hostname_problems(leaf, result.hostname, _dns_names(leaf)))
+
+    _leaf_warnings(result, leaf, now, expiring_soon_days)
+    chain = [certificates[index] for index in path]
+    _trust_findings(result, chain, ca_bundle, now, strict=not result.problems)
+
+    if len(chain) > 1 and _is_self_signed(chain[-1]):
+        result.warnings.append(Problem("root_included",
+                                       f"The chain ends with the root certificate {_describe(chain[-1])}; it was "
+                                       "removed because clients bring their own copy of the root."))
+        chain = chain[:-1]
+    if not structure_problems:
+        result.certificate_chain_pem = "".join(certificate_to_pem(item) for item in chain)
+
+
+def _describe_leaf(result: TlsValidation, leaf: Any) -> None:
+    result.subject = _describe(leaf)
+    result.fingerprint_sha256 = leaf.fingerprint(hashes.SHA256()).hex(":").upper()
+    result.not_before = leaf.not_valid_before_utc
+    result.not_after = leaf.not_valid_after_utc
+    result.dns_names = _dns_names(leaf) or []
+
+
+def _leaf_warnings(result: TlsValidation, leaf: Any, now: datetime.datetime, expiring_soon_days: int) -> None:
+    if _is_ca(leaf):
+        result.warnings.append(Problem("leaf_is_ca",
+                                       f"The leaf certificate {_describe(leaf)} is a CA certificate "
+                                       "(basicConstraints CA:TRUE); some clients reject CA certificates as "
+                                       "server certificates, so prefer a certificate with CA:FALSE."))
+
+    remaining = leaf.not_valid_after_utc - now
+    if datetime.timedelta(0) <= remaining <= datetime.timedelta(days=expiring_soon_days):
+        result.warnings.append(Problem("expiring_soon",
+                                       f"The leaf certificate {_describe(leaf)} expires on "
+                                       f"{_date(leaf.not_valid_after_utc)}, in {remaining.days} days; renew it "
+                                       "soon."))
+
+
+def _trust_findings(result: TlsValidation, chain: list[Any], ca_bundle: str | bytes | None,
+                    now: datetime.datetime, strict: bool) -> None:
+    top = chain[-1]
+    lone_self_signed = len(chain) == 1 and _is_self_signed(top)
+    if lone_self_signed:
+        result.warnings.append(Problem("self_signed",
+                                       f"The certificate {_describe(top)} is self-signed; clients trust it only "
+                                       "if they are given this exact certificate."))
+
+    if ca_bundle is not None and _as_text(ca_bundle).strip():
+        bundle_parse = load_certificates(ca_bundle)
+        result.problems.extend(_certificate_parse_problems(bundle_parse, "ca_bundle"))
+        if not bundle_parse.certificates:
+            return
+        if not _anchors(top, _index_by_subject(bundle_parse.certificates)):
+            result.problems.append(Problem("chain_untrusted",
+                                           f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)} "
+                                           "is not in ca_bundle; add that CA to ca_bundle, or supply a chain "
+                                           "that leads to a CA in ca_bundle."))
+        elif strict and not _is_ca(chain[0]) and not lone_self_signed:
+            result.warnings.extend(_strict_verification_warning(chain, bundle_parse.certificates,
+                                                                result.hostname, now))
+        return
+
+    if lone_self_signed:
+        return
+    if not _anchors(top, _index_by_subject(list(_system_trust_store()))):
+        result.warnings.append(Problem("chain_untrusted",
+                                       f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)} "
+                                       "is not in the system trust store. That is fine for a private CA, "
+                                       "but clients must be given its root; pass ca_bundle to confirm the "
+                                       "anchor."))
