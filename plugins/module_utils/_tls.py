@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import math
 import ssl
 import warnings
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ ALLOWED_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-52
 WEAK_SIGNATURE_HASHES = frozenset({"sha1", "md5"})
 MAX_SHOWN_NAMES = 10
 
+_DAY = datetime.timedelta(days=1)
 _ISSUED = "issued"
 _BAD_SIGNATURE = "bad_signature"
 _NOT_ISSUED = "not_issued"
@@ -233,7 +235,8 @@ def _verify_legacy_signature(child: Any, parent: Any) -> bool:
     return True
 
 
-def _signature_verifies(child: Any, parent: Any) -> bool:
+def _signature_verifies(child: Any, parent: Any) -> bool | None:
+    """Verify child's signature with parent's key; None when the algorithm cannot be checked here."""
     try:
         child.verify_directly_issued_by(parent)
         return True
@@ -244,17 +247,24 @@ def _signature_verifies(child: Any, parent: Any) -> bool:
 
     try:
         return _verify_legacy_signature(child, parent)
-    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+    except InvalidSignature:
         return False
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # For example MD5, which the OpenSSL build may refuse to verify at all.
+        return None
 
 
 def _relation(child: Any, parent: Any) -> str:
-    """Tell whether parent issued child: by name and signature, by name only, or not at all."""
+    """Tell whether parent issued child: by name and signature, by name only, or not at all.
+
+    A signature whose algorithm cannot be verified counts as issued, because
+    the names match and weak_signature already reports the algorithm.
+    """
     if child.issuer != parent.subject:
         return _NOT_ISSUED
-    if _signature_verifies(child, parent):
-        return _ISSUED
-    return _BAD_SIGNATURE
+    if _signature_verifies(child, parent) is False:
+        return _BAD_SIGNATURE
+    return _ISSUED
 
 
 def _is_self_signed(certificate: Any) -> bool:
@@ -705,8 +715,8 @@ def _leaf_warnings(result: TlsValidation, leaf: Any, now: datetime.datetime, exp
     if datetime.timedelta(0) <= remaining <= datetime.timedelta(days=expiring_soon_days):
         result.warnings.append(Problem("expiring_soon",
                                        f"The leaf certificate {_describe(leaf)} expires on "
-                                       f"{_date(leaf.not_valid_after_utc)}, in {remaining.days} days; renew it "
-                                       "soon."))
+                                       f"{_date(leaf.not_valid_after_utc)}, in {math.ceil(remaining / _DAY)} "
+                                       "days; renew it soon."))
 
 
 def _trust_findings(result: TlsValidation, chain: list[Any], ca_bundle: str | bytes | None,
@@ -736,8 +746,11 @@ def _trust_findings(result: TlsValidation, chain: list[Any], ca_bundle: str | by
     if lone_self_signed:
         return
     if not _anchors(top, _index_by_subject(list(_system_trust_store()))):
+        if _is_self_signed(top):
+            ending = f"The chain ends at the root {_describe(top)}, which"
+        else:
+            ending = f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)}"
         result.warnings.append(Problem("chain_untrusted",
-                                       f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)} "
-                                       "is not in the system trust store. That is fine for a private CA, "
+                                       f"{ending} is not in the system trust store. That is fine for a private CA, "
                                        "but clients must be given its root; pass ca_bundle to confirm the "
                                        "anchor."))
