@@ -55,7 +55,7 @@ cd "$WORK_DIR"
 export ANSIBLE_CONFIG="$WORK_DIR/ansible.cfg"
 printf '[defaults]\n' > "$ANSIBLE_CONFIG"
 export ANSIBLE_COLLECTIONS_PATH="$WORK_DIR/collections"
-ansible-galaxy collection install --offline --no-deps -p "$ANSIBLE_COLLECTIONS_PATH" "$artifact"
+ansible-galaxy collection install --offline --no-deps --force -p "$ANSIBLE_COLLECTIONS_PATH" "$artifact"
 installed="$ANSIBLE_COLLECTIONS_PATH/ansible_collections/gaap/genai"
 ansible-galaxy collection list kubernetes.core
 
