@@ -27,6 +27,7 @@ MAX_NAME_LENGTH = 253
 MAX_SHOWN_LENGTH = 80
 
 _LDH_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_HOST_WITH_PORT = re.compile(r"^[^:]+:[0-9]+$")
 
 
 def show_value(value: str) -> str:
@@ -82,9 +83,16 @@ def hostname_problems(hostname: str) -> list[Problem]:
                                             "for example chat.example.com.")]
 
     shown = show_value(hostname)
-    if _is_ip_address(hostname.strip()):
+    stripped = hostname.strip()
+    if _is_ip_address(stripped):
         return [Problem("hostname_invalid", f"The hostname {shown} is an IP address, but Gateway listeners match "
                                             "DNS names only; use a DNS name that resolves to the endpoint.")]
+    if "/" in stripped:
+        return [Problem("hostname_invalid", f"The hostname {shown} looks like a URL or path; give the host name "
+                                            "only, for example chat.example.com.")]
+    if _HOST_WITH_PORT.match(stripped):
+        return [Problem("hostname_invalid", f"The hostname {shown} contains a port; give the host name only, "
+                                            "because the listener port is set separately.")]
 
     problems = []
     name = normalize_hostname(hostname)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +174,14 @@ def scan_pem(data: str | bytes | None) -> PemScan:
     return scan
 
 
+def _load_der_certificate(der: bytes) -> Any:
+    with warnings.catch_warnings():
+        # cryptography warns about a negative serial number. _tls reports it
+        # as a problem, so the warning would only repeat it on stderr.
+        warnings.simplefilter("ignore")
+        return x509.load_der_x509_certificate(der)
+
+
 def _looks_like_pkcs12(data: bytes) -> bool:
     # PFX ::= SEQUENCE { version INTEGER (3), authSafe ContentInfo (pkcs7-data), ... }
     return data[:1] == b"\x30" and b"\x02\x01\x03" in data[:8] and _PKCS7_DATA_OID in data[:32]
@@ -185,7 +194,7 @@ def _identify_der(data: bytes) -> str | None:
         return "pkcs12"
 
     try:
-        x509.load_der_x509_certificate(data)
+        _load_der_certificate(data)
         return "der_certificate"
     except ValueError:
         pass
@@ -254,7 +263,7 @@ def load_certificates(data: str | bytes | None) -> CertificateParse:
             continue
 
         try:
-            result.certificates.append(x509.load_der_x509_certificate(block.der))
+            result.certificates.append(_load_der_certificate(block.der))
         except ValueError:
             result.issues.append(PemIssue("damaged", block.position, block.label))
 

@@ -1,4 +1,4 @@
-"""TLS policy for an endpoint: is this hostname, certificate chain and key servable by Envoy?
+"""TLS policy for an endpoint: whether Envoy can serve this hostname, certificate chain and key.
 
 validate_tls parses the inputs with _pem, checks them against the rules
 that Envoy and TLS clients apply, and returns every problem at once,
@@ -56,8 +56,22 @@ try:
 except ImportError:
     certifi = None
 
+if HAS_CRYPTOGRAPHY:
+    _EKU_NAMES = {
+        ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
+        ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
+        ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
+        ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
+        ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
+        ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
+    }
+
+# Envoy rejects RSA server certificates under 2048 bits. It accepts ECDSA
+# leaf keys on P-256, P-384 and P-521 since Envoy 1.33 (envoyproxy/envoy
+# pull request 36369, shipped with Envoy Gateway 1.3); before that only P-256.
 MIN_RSA_BITS = 2048
 ALLOWED_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
+# Browsers and current TLS libraries reject certificates signed with these.
 WEAK_SIGNATURE_HASHES = frozenset({"sha1", "md5"})
 MAX_SHOWN_NAMES = 10
 
@@ -154,10 +168,12 @@ def _certificate_parse_problems(parse: CertificateParse, field_name: str) -> lis
             message = (f"The {field_name} contains a private key in {_block(issue)}; move the key to private_key "
                        f"and keep only certificates in {field_name}. Treat that key as exposed if this "
                        "field was shared.")
+        elif reason == "wrong_label" and "REQUEST" in issue.label:
+            message = (f"The {field_name} contains a certificate signing request (block {issue.position}), not a "
+                       "certificate; send the request to your CA and supply the certificate it returns.")
         elif reason == "wrong_label":
             message = (f"The {field_name} contains a {issue.label} block (block {issue.position}), not a "
-                       f"CERTIFICATE; supply only CERTIFICATE blocks"
-                       f"{' (a CERTIFICATE REQUEST is not a certificate: have it signed by your CA)' if 'REQUEST' in issue.label else ''}.")
+                       "CERTIFICATE; supply only CERTIFICATE blocks.")
         elif reason == "cut_off":
             message = (f"The {field_name} has a cut-off {issue.label} block (block {issue.position}): its BEGIN "
                        "or END line is missing; copy the whole file again.")
@@ -254,6 +270,9 @@ def _signature_verifies(child: Any, parent: Any) -> bool | None:
         return None
 
 
+# Certificates hash and compare by their DER, and chain analysis checks the
+# same pairs many times, so each pair is verified once.
+@functools.lru_cache(maxsize=256)
 def _relation(child: Any, parent: Any) -> str:
     """Tell whether parent issued child: by name and signature, by name only, or not at all.
 
@@ -368,7 +387,10 @@ def _chain_structure_problems(certificates: list[Any], path: list[int]) -> list[
                                     "but its signature does not verify with that certificate's key; get the "
                                     "matching issuer certificate from your CA (it may have been reissued with "
                                     "a new key)."))
-        if _is_ca(parent) is not True:
+        # A self-signed root at the end is removed before serving, and old
+        # version 1 roots carry no basicConstraints at all.
+        is_removed_root = position + 1 == len(path) - 1 and _is_self_signed(parent)
+        if _is_ca(parent) is not True and not is_removed_root:
             problems.append(Problem("chain_incomplete",
                                     f"The certificate {_describe(parent)} issued {_describe(child)} but is not a CA "
                                     "certificate (basicConstraints CA:TRUE is missing), so clients reject the "
@@ -416,6 +438,20 @@ def _validity_problems(certificate: Any, role: str, now: datetime.datetime) -> l
     return []
 
 
+def _serial_problems(certificate: Any, role: str) -> list[Problem]:
+    with warnings.catch_warnings():
+        # cryptography warns about a negative serial number, which this check reports.
+        warnings.simplefilter("ignore")
+        serial_number = certificate.serial_number
+    if serial_number >= 0:
+        return []
+    # NOTE: the Go rule is from the Go 1.23 release notes (x509negativeserial); Envoy Gateway is built with Go.
+    return [Problem("certificate_unreadable",
+                    f"The {role} {_describe(certificate)} has a negative serial number, which RFC 5280 forbids "
+                    "and which Envoy Gateway cannot parse (Go crypto/x509 rejects it since Go 1.23); have it "
+                    "reissued by your CA.")]
+
+
 def _key_description(public_key: Any) -> str:
     if isinstance(public_key, rsa.RSAPublicKey):
         return f"RSA {public_key.key_size}-bit"
@@ -444,8 +480,8 @@ def _key_strength_problems(public_key: Any, role: str, certificate: Any) -> list
         return []
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         if public_key.curve.name not in ALLOWED_CURVES:
-            return [Problem("weak_key", f"{name} has an EC key on curve {public_key.curve.name}; TLS clients "
-                                        "support only P-256, P-384 and P-521, so reissue it on P-256.")]
+            return [Problem("weak_key", f"{name} has an EC key on curve {public_key.curve.name}; Envoy and "
+                                        "TLS clients accept only P-256, P-384 and P-521, so reissue it on P-256.")]
         return []
     if role == "leaf certificate":
         return [Problem("unsupported_key_type", f"{name} has a key of type {_key_description(public_key)}, "
@@ -494,7 +530,7 @@ def _server_usage_problems(leaf: Any) -> list[Problem]:
     if usage is not None:
         allowed = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
         if not allowed.intersection(usage):
-            names = ", ".join(getattr(oid, "_name", oid.dotted_string) for oid in usage) or "nothing"
+            names = ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in usage) or "nothing"
             problems.append(Problem("not_server_certificate",
                                     f"The leaf certificate {_describe(leaf)} allows only {names} "
                                     "(extendedKeyUsage) and not serverAuth; request a TLS server certificate."))
@@ -620,7 +656,7 @@ def validate_tls(hostname: str, certificate: str | bytes, private_key: str | byt
                  passphrase: str | None = None, ca_bundle: str | bytes | None = None,
                  expiring_soon_days: int = 30, now: datetime.datetime | None = None) -> TlsValidation:
     """Check hostname, certificate chain and private key for an Envoy listener; never raises for bad input."""
-    result = TlsValidation()
+    result = TlsValidation(hostname=normalize_hostname(_as_text(hostname)))
     if not HAS_CRYPTOGRAPHY:
         result.problems.append(Problem("certificate_unreadable",
                                        "The Python library cryptography is not installed on the controller; "
@@ -647,7 +683,8 @@ def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, pr
     result.problems.extend(host_problems)
 
     certificate_parse = load_certificates(certificate)
-    result.problems.extend(_certificate_parse_problems(certificate_parse, "certificate"))
+    certificate_problems = _certificate_parse_problems(certificate_parse, "certificate")
+    result.problems.extend(certificate_problems)
     key_parse = load_private_key(private_key, passphrase)
     result.problems.extend(_key_parse_problems(key_parse))
     key = key_parse.key
@@ -668,6 +705,7 @@ def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, pr
     for position, index in enumerate(path):
         role = _role(position, len(path), certificates[index])
         result.problems.extend(_validity_problems(certificates[index], role, now))
+        result.problems.extend(_serial_problems(certificates[index], role))
         if not (position > 0 and _is_self_signed(certificates[index])):
             result.problems.extend(_signature_problems(certificates[index], role))
         public_key = _certificate_public_key(certificates[index])
@@ -676,6 +714,7 @@ def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, pr
     for index in range(len(certificates)):
         if index not in path:
             result.problems.extend(_validity_problems(certificates[index], "certificate", now))
+            result.problems.extend(_serial_problems(certificates[index], "certificate"))
 
     if key is not None:
         result.problems.extend(_key_match_problems(leaf, key))
@@ -692,7 +731,7 @@ def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, pr
                                        f"The chain ends with the root certificate {_describe(chain[-1])}; it was "
                                        "removed because clients bring their own copy of the root."))
         chain = chain[:-1]
-    if not structure_problems:
+    if not structure_problems and not certificate_problems:
         result.certificate_chain_pem = "".join(certificate_to_pem(item) for item in chain)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,7 @@ CURVES = {
 }
 HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 # cryptography 50 refuses to sign certificates with SHA-1 or MD5, so those
-# are signed by hand (RSA keys only): the signature algorithm identifier in
+# are signed by hand (RSA keys only). The signature algorithm identifier in
 # the to-be-signed part is swapped for one of the same length.
 _RSA_SIGNATURE_OIDS = {
     "sha256": bytes.fromhex("06092a864886f70d01010b"),
@@ -56,17 +57,49 @@ def _der(tag: int, content: bytes) -> bytes:
     return bytes([tag]) + _der_length(len(content)) + content
 
 
-def _sign_with_legacy_hash(builder: x509.CertificateBuilder, key: rsa.RSAPrivateKey, hash_name: str) -> x509.Certificate:
-    draft = builder.sign(key, hashes.SHA256())
-    old_oid = _RSA_SIGNATURE_OIDS["sha256"]
-    new_oid = _RSA_SIGNATURE_OIDS[hash_name]
-    tbs = draft.tbs_certificate_bytes.replace(old_oid, new_oid, 1)
-    legacy_hash = hashes.SHA1() if hash_name == "sha1" else hashes.MD5()
+def _read_length(der: bytes, offset: int) -> tuple[int, int]:
+    """Return (content length, offset of the content) for the DER header at offset."""
+    first = der[offset + 1]
+    if first < 0x80:
+        return first, offset + 2
+    size = first & 0x7F
+    return int.from_bytes(der[offset + 2:offset + 2 + size], "big"), offset + 2 + size
 
-    signature = key.sign(tbs, padding.PKCS1v15(), legacy_hash)
-    algorithm = _der(0x30, new_oid + b"\x05\x00")
-    der = _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
-    return x509.load_der_x509_certificate(der)
+
+def _resign(draft: x509.Certificate, key: Any, tbs: bytes, hash_name: str) -> x509.Certificate:
+    """Sign edited to-be-signed bytes by hand, for certificates that CertificateBuilder rejects."""
+    if hash_name in ("sha1", "md5"):
+        algorithm = _der(0x30, _RSA_SIGNATURE_OIDS[hash_name] + b"\x05\x00")
+        legacy_hash = hashes.SHA1() if hash_name == "sha1" else hashes.MD5()
+        signature = key.sign(tbs, padding.PKCS1v15(), legacy_hash)
+    else:
+        # Keep the draft's AlgorithmIdentifier, which follows the to-be-signed part.
+        der = draft.public_bytes(serialization.Encoding.DER)
+        _, tbs_start = _read_length(der, 0)
+        tbs_length, tbs_content = _read_length(der, tbs_start)
+        algorithm_start = tbs_content + tbs_length
+        algorithm_length, algorithm_content = _read_length(der, algorithm_start)
+        algorithm = der[algorithm_start:algorithm_content + algorithm_length]
+        chosen_hash = HASHES[hash_name]()
+        if isinstance(key, rsa.RSAPrivateKey):
+            signature = key.sign(tbs, padding.PKCS1v15(), chosen_hash)
+        else:
+            signature = key.sign(tbs, ec.ECDSA(chosen_hash))
+
+    certificate = _der(0x30, tbs + algorithm + _der(0x03, b"\x00" + signature))
+    with warnings.catch_warnings():
+        # A negative serial number loads with a deprecation warning, on purpose here.
+        warnings.simplefilter("ignore")
+        return x509.load_der_x509_certificate(certificate)
+
+
+def _negate_serial(tbs: bytes) -> bytes:
+    """Set the sign bit of the serial number, keeping its length."""
+    _, content = _read_length(tbs, 0)
+    version_length, version_content = _read_length(tbs, content)
+    serial_tag = version_content + version_length
+    _, serial_content = _read_length(tbs, serial_tag)
+    return tbs[:serial_content] + bytes([tbs[serial_content] | 0x80]) + tbs[serial_content + 1:]
 
 
 def _name(common_name: str) -> x509.Name:
@@ -101,12 +134,14 @@ def issue_certificate(
     hash_name: str = "sha256",
     extended_key_usage: tuple[Any, ...] | None = None,
     key_usage: str | None = "default",
+    negative_serial: bool = False,
 ) -> Issued:
     """Issue one certificate for key, signed by issuer (self-signed when issuer is None).
 
     ca=None leaves out basicConstraints. key_usage "default" sets the usual
     bits for a CA or a server, None leaves the extension out and
-    "no_digital_signature" sets keyEncipherment only.
+    "no_digital_signature" sets keyEncipherment only. negative_serial
+    writes a serial number below zero, which RFC 5280 forbids.
     """
     subject = _name(common_name)
     signer = issuer.key if issuer else key
@@ -142,11 +177,18 @@ def issue_certificate(
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer.key.public_key()), critical=False)
 
-    if hash_name in ("sha1", "md5"):
-        return Issued(_sign_with_legacy_hash(builder, signer, hash_name), key)
     if isinstance(signer, (ed25519.Ed25519PrivateKey, ed448.Ed448PrivateKey)):
         return Issued(builder.sign(signer, None), key)
-    return Issued(builder.sign(signer, HASHES[hash_name]()), key)
+    draft = builder.sign(signer, hashes.SHA256())
+    if hash_name not in ("sha1", "md5") and not negative_serial:
+        return Issued(builder.sign(signer, HASHES[hash_name]()), key)
+
+    tbs = draft.tbs_certificate_bytes
+    if hash_name in ("sha1", "md5"):
+        tbs = tbs.replace(_RSA_SIGNATURE_OIDS["sha256"], _RSA_SIGNATURE_OIDS[hash_name], 1)
+    if negative_serial:
+        tbs = _negate_serial(tbs)
+    return Issued(_resign(draft, signer, tbs, hash_name), key)
 
 
 @dataclass
@@ -198,6 +240,7 @@ def build_chain(
     intermediate_count: int = 1,
     common_name: str | None = None,
     ca_key: Any = None,
+    negative_serial: bool = False,
 ) -> Chain:
     """Build root -> intermediates -> leaf valid around now, or one self-signed leaf.
 
@@ -214,7 +257,8 @@ def build_chain(
 
     if self_signed:
         leaf = issue_certificate(leaf_cn, leaf_key, None, ca=leaf_ca, dns_names=dns_names, hash_name=hash_name,
-                                 extended_key_usage=extended_key_usage, key_usage=key_usage, **leaf_dates)
+                                 extended_key_usage=extended_key_usage, key_usage=key_usage,
+                                 negative_serial=negative_serial, **leaf_dates)
         return Chain(leaf=leaf)
 
     def new_ca_key() -> Any:
@@ -234,5 +278,6 @@ def build_chain(
         issuer = intermediate
 
     leaf = issue_certificate(leaf_cn, leaf_key, issuer, ca=leaf_ca, dns_names=dns_names, hash_name=hash_name,
-                             extended_key_usage=extended_key_usage, key_usage=key_usage, **leaf_dates)
+                             extended_key_usage=extended_key_usage, key_usage=key_usage,
+                             negative_serial=negative_serial, **leaf_dates)
     return Chain(leaf=leaf, intermediates=intermediates, root=root)

@@ -122,6 +122,7 @@ PROBLEM_CASES: list[tuple[str, Callable[[], dict[str, Any]], str]] = [
     ("certificate empty", lambda: _inputs(certificate=""), "certificate_unreadable"),
     ("certificate cut off", _cut_off_chain, "certificate_unreadable"),
     ("ca bundle unreadable", lambda: _inputs(ca_bundle="not a pem"), "certificate_unreadable"),
+    ("negative serial", lambda: _inputs(_chain(negative_serial=True)), "certificate_unreadable"),
     ("key garbage", lambda: _inputs(private_key="garbage"), "private_key_unreadable"),
     ("key is certificate", lambda: _inputs(private_key=_chain().leaf.pem), "private_key_unreadable"),
     ("key empty", lambda: _inputs(private_key=""), "private_key_unreadable"),
@@ -212,6 +213,8 @@ MESSAGE_CASES: list[tuple[str, Callable[[], dict[str, Any]], str, str]] = [
      "private key"),
     ("empty hint", lambda: _inputs(certificate="  "), "certificate_unreadable", "empty"),
     ("cut off hint", _cut_off_chain, "certificate_unreadable", "cut-off"),
+    ("negative serial hint", lambda: _inputs(_chain(negative_serial=True)), "certificate_unreadable",
+     "negative serial number"),
     ("sans listed", lambda: _inputs(_chain(), hostname="chat.example.com"), "hostname_mismatch", HOST),
     ("expired names intermediate", _expired_intermediate, "certificate_expired", "intermediate certificate"),
     ("expired names subject", _expired_intermediate, "certificate_expired", "Example Test Issuing CA 1"),
@@ -393,6 +396,10 @@ def test_naive_now_is_treated_as_utc() -> None:
 
 def test_problems_clear_canonical_chain() -> None:
     assert _validate(_reversed_chain()).certificate_chain_pem == ""
+
+
+def test_cut_off_block_clears_chain() -> None:
+    assert _validate(_cut_off_chain()).certificate_chain_pem == ""
 
 
 def test_key_in_certificate_not_echoed() -> None:
