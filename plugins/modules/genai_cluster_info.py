@@ -61,6 +61,7 @@ attributes:
     description: The module never changes the cluster. SelfSubjectAccessReviews are not stored.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is no diff.
 notes:
   - An API server that does not serve SelfSubjectAccessReview gives a warning, and
     RV(permissions_checked) is V(false).

@@ -59,6 +59,7 @@ attributes:
     description: The module never changes the cluster, so it runs the same in check mode.
   diff_mode:
     support: none
+    description: The module changes nothing, so there is no diff.
 notes:
   - The credentials need C(get) and C(list) on Gateways, Secrets, Services, Pods and Deployments
     in O(namespace).
