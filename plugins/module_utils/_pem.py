@@ -158,10 +158,12 @@ def scan_pem(data: str | bytes | None) -> PemScan:
             open_end = marker.end()
             continue
 
-        if open_label is None or label != open_label:
-            if open_label is None:
-                position += 1
+        if open_label is None:
+            position += 1
             scan.cut_off.append(PemIssue("cut_off", position, label))
+            continue
+        if label != open_label:
+            scan.cut_off.append(PemIssue("cut_off", position, open_label))
             open_label = None
             continue
 

@@ -702,19 +702,7 @@ def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, pr
 
     structure_problems = _chain_structure_problems(certificates, path)
     result.problems.extend(structure_problems)
-    for position, index in enumerate(path):
-        role = _role(position, len(path), certificates[index])
-        result.problems.extend(_validity_problems(certificates[index], role, now))
-        result.problems.extend(_serial_problems(certificates[index], role))
-        if not (position > 0 and _is_self_signed(certificates[index])):
-            result.problems.extend(_signature_problems(certificates[index], role))
-        public_key = _certificate_public_key(certificates[index])
-        if public_key is not None:
-            result.problems.extend(_key_strength_problems(public_key, role, certificates[index]))
-    for index in range(len(certificates)):
-        if index not in path:
-            result.problems.extend(_validity_problems(certificates[index], "certificate", now))
-            result.problems.extend(_serial_problems(certificates[index], "certificate"))
+    result.problems.extend(_certificate_problems(certificates, path, now))
 
     if key is not None:
         result.problems.extend(_key_match_problems(leaf, key))
@@ -735,6 +723,30 @@ def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, pr
         result.certificate_chain_pem = "".join(certificate_to_pem(item) for item in chain)
 
 
+def _certificate_problems(certificates: list[Any], path: list[int], now: datetime.datetime) -> list[Problem]:
+    """Check dates, serial, signature hash and key strength of each certificate, named by its role."""
+    problems = []
+    for position, index in enumerate(path):
+        certificate = certificates[index]
+        role = _role(position, len(path), certificate)
+        problems.extend(_validity_problems(certificate, role, now))
+        problems.extend(_serial_problems(certificate, role))
+
+        # Clients do not check the signature on a trust anchor, so a root's own hash does not count.
+        if not (position > 0 and _is_self_signed(certificate)):
+            problems.extend(_signature_problems(certificate, role))
+
+        public_key = _certificate_public_key(certificate)
+        if public_key is not None:
+            problems.extend(_key_strength_problems(public_key, role, certificate))
+
+    for index in range(len(certificates)):
+        if index not in path:
+            problems.extend(_validity_problems(certificates[index], "certificate", now))
+            problems.extend(_serial_problems(certificates[index], "certificate"))
+    return problems
+
+
 def _describe_leaf(result: TlsValidation, leaf: Any) -> None:
     result.subject = _describe(leaf)
     result.fingerprint_sha256 = leaf.fingerprint(hashes.SHA256()).hex(":").upper()
@@ -751,11 +763,17 @@ def _leaf_warnings(result: TlsValidation, leaf: Any, now: datetime.datetime, exp
                                        "server certificates, so prefer a certificate with CA:FALSE."))
 
     remaining = leaf.not_valid_after_utc - now
-    if datetime.timedelta(0) <= remaining <= datetime.timedelta(days=expiring_soon_days):
+    if datetime.timedelta(0) <= remaining <= datetime.timedelta(days=expiring_soon_days or 0):
         result.warnings.append(Problem("expiring_soon",
                                        f"The leaf certificate {_describe(leaf)} expires on "
                                        f"{_date(leaf.not_valid_after_utc)}, in {math.ceil(remaining / _DAY)} "
                                        "days; renew it soon."))
+
+
+def _chain_end(top: Any) -> str:
+    if _is_self_signed(top):
+        return f"The chain ends at the root {_describe(top)}, which"
+    return f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)}"
 
 
 def _trust_findings(result: TlsValidation, chain: list[Any], ca_bundle: str | bytes | None,
@@ -774,9 +792,8 @@ def _trust_findings(result: TlsValidation, chain: list[Any], ca_bundle: str | by
             return
         if not _anchors(top, _index_by_subject(bundle_parse.certificates)):
             result.problems.append(Problem("chain_untrusted",
-                                           f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)} "
-                                           "is not in ca_bundle; add that CA to ca_bundle, or supply a chain "
-                                           "that leads to a CA in ca_bundle."))
+                                           f"{_chain_end(top)} is not in ca_bundle; add that CA to ca_bundle, or "
+                                           "supply a chain that leads to a CA in ca_bundle."))
         elif strict and not _is_ca(chain[0]) and not lone_self_signed:
             result.warnings.extend(_strict_verification_warning(chain, bundle_parse.certificates,
                                                                 result.hostname, now))
@@ -785,11 +802,7 @@ def _trust_findings(result: TlsValidation, chain: list[Any], ca_bundle: str | by
     if lone_self_signed:
         return
     if not _anchors(top, _index_by_subject(list(_system_trust_store()))):
-        if _is_self_signed(top):
-            ending = f"The chain ends at the root {_describe(top)}, which"
-        else:
-            ending = f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)}"
         result.warnings.append(Problem("chain_untrusted",
-                                       f"{ending} is not in the system trust store. That is fine for a private CA, "
+                                       f"{_chain_end(top)} is not in the system trust store. That is fine for a private CA, "
                                        "but clients must be given its root; pass ca_bundle to confirm the "
                                        "anchor."))

@@ -20,8 +20,8 @@ CURVES = {
     "secp224r1": ec.SECP224R1,
 }
 HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512}
-# cryptography 50 refuses to sign certificates with SHA-1 or MD5, so those
-# are signed by hand (RSA keys only). The signature algorithm identifier in
+# cryptography 50 raises when asked to sign a certificate with SHA-1 or MD5,
+# so those are signed by hand (RSA keys only). The signature algorithm identifier in
 # the to-be-signed part is swapped for one of the same length.
 _RSA_SIGNATURE_OIDS = {
     "sha256": bytes.fromhex("06092a864886f70d01010b"),
@@ -252,7 +252,7 @@ def build_chain(
     now = now or datetime.datetime.now(datetime.timezone.utc)
     day = datetime.timedelta(days=1)
     leaf_key = make_key(key_type, key_size, curve)
-    leaf_cn = common_name or dns_names[0] if dns_names else (common_name or "leaf")
+    leaf_cn = common_name or (dns_names[0] if dns_names else "leaf")
     leaf_dates = {"not_before": leaf_not_before or now - day, "not_after": leaf_not_after or now + 90 * day}
 
     if self_signed:

@@ -91,6 +91,16 @@ def test_block_missing_begin(chain) -> None:
     assert _reasons(load_certificates(text).issues) == ["cut_off"]
 
 
+def test_mismatched_end_label_cut_off(chain) -> None:
+    leaf = chain.leaf.pem
+    text = leaf.replace("-----END CERTIFICATE-----", "-----END PRIVATE KEY-----")
+
+    parse = load_certificates(text)
+
+    assert _reasons(parse.issues) == ["cut_off"]
+    assert parse.issues[0].label == "CERTIFICATE"
+
+
 def test_damaged_base64_is_reported(chain) -> None:
     lines = chain.leaf.pem.splitlines()
     lines[3] = lines[3][:10] + "!!" + lines[3][12:]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -15,6 +16,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from ansible_collections.gaap.genai.plugins.module_utils import _tls
 from ansible_collections.gaap.genai.plugins.module_utils._tls import TlsValidation, validate_tls
 from tlsfactory import Chain, build_chain, issue_certificate, make_key
+from tlsfactory.__main__ import main as tlsfactory_main
 
 NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 DAY = datetime.timedelta(days=1)
@@ -466,3 +468,14 @@ def test_expiring_soon_counts_whole_days() -> None:
 
     messages = [warning.message for warning in result.warnings if warning.code == "expiring_soon"]
     assert "in 10 days" in messages[0]
+
+
+def test_tlsfactory_files_validate(tmp_path: Path) -> None:
+    tlsfactory_main(["--hostname", "chat.example.com", "--out", str(tmp_path), "--days", "60"])
+
+    result = validate_tls("chat.example.com", (tmp_path / "cert.pem").read_text(), (tmp_path / "key.pem").read_text(),
+                          ca_bundle=(tmp_path / "ca.pem").read_text())
+
+    assert result.problems == []
+    assert result.warnings == []
+    assert (tmp_path / "key.pem").stat().st_mode & 0o077 == 0
