@@ -50,6 +50,18 @@ def _to_a_label(label: str) -> str | None:
         return None
 
 
+def _is_valid_a_label(label: str) -> bool:
+    """Tell whether an xn-- label decodes to a valid internationalized label."""
+    try:
+        if _idna is not None:
+            _idna.decode(label)
+        else:
+            label.encode("ascii").decode("idna")
+    except (UnicodeError, ValueError):
+        return False
+    return True
+
+
 def normalize_hostname(hostname: str) -> str:
     """Return the hostname stripped, lowercase, without a trailing dot, in A-label form.
 
@@ -118,6 +130,10 @@ def hostname_problems(hostname: str) -> list[Problem]:
             problems.append(Problem("hostname_invalid", f"The label {show_value(label)} of hostname {shown} is "
                                                         f"{len(label)} characters long; DNS allows at most "
                                                         f"{MAX_LABEL_LENGTH}, so shorten it."))
+        elif label.startswith("xn--") and not _is_valid_a_label(label):
+            problems.append(Problem("hostname_invalid", f"The label {show_value(label)} of hostname {shown} starts "
+                                                        "with xn-- but is not a valid A-label; give the name in "
+                                                        "Unicode or copy its A-label from a converter."))
         elif not _LDH_LABEL.match(label):
             problems.append(Problem("hostname_invalid", f"The label {show_value(label)} of hostname {shown} contains "
                                                         "characters other than letters, digits and inner hyphens; "

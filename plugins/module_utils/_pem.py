@@ -290,13 +290,14 @@ def load_private_key(data: str | bytes | None, passphrase: str | bytes | None = 
         return result
 
     key_blocks = []
+    certificate_blocks = []
     for block in scan.blocks:
         if block.label in PRIVATE_KEY_LABELS:
             key_blocks.append(block)
         elif block.label in IGNORED_KEY_FIELD_LABELS:
             continue
         elif block.label in CERTIFICATE_LABELS:
-            result.issues.append(PemIssue("certificate", block.position, block.label))
+            certificate_blocks.append(block)
         elif block.label in UNSUPPORTED_KEY_LABELS:
             result.issues.append(PemIssue("unsupported_format", block.position, block.label))
         else:
@@ -307,6 +308,10 @@ def load_private_key(data: str | bytes | None, passphrase: str | bytes | None = 
         result.issues.append(PemIssue("several_keys"))
         return result
     if not key_blocks:
+        # Certificates next to a key (a combined PEM file) are dropped quietly,
+        # but certificates instead of a key mean the fields were swapped.
+        for block in certificate_blocks:
+            result.issues.append(PemIssue("certificate", block.position, block.label))
         if not result.issues:
             result.issues.append(PemIssue("no_key"))
         return result

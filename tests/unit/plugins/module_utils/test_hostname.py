@@ -38,6 +38,7 @@ INVALID_HOSTNAMES = [
     ("chat.example.123", "numeric tld"),
     ("https://chat.example.com", "url"),
     ("chat.example.com:443", "port"),
+    ("xn--zz.example.com", "bad a-label"),
 ]
 
 

@@ -218,6 +218,13 @@ def test_certificate_in_key_field(chain) -> None:
     assert _reasons(load_private_key(chain.leaf.pem).issues) == ["certificate"]
 
 
+def test_certificate_next_to_key_ignored(chain) -> None:
+    parse = load_private_key(chain.leaf.pem + chain.key_pem())
+
+    assert parse.issues == []
+    assert parse.key is not None
+
+
 def test_two_keys_are_rejected(chain) -> None:
     other = build_chain(("other.example.com",))
 

@@ -415,6 +415,15 @@ def test_key_in_certificate_not_echoed() -> None:
         assert line not in text
 
 
+def test_combined_pem_as_key_accepted() -> None:
+    chain = _chain()
+
+    result = _validate(_inputs(private_key=chain.chain_pem() + chain.key_pem()))
+
+    assert result.problems == []
+    assert result.private_key_pem == chain.key_pem()
+
+
 def test_certificate_bytes_accepted() -> None:
     chain = _chain()
 
