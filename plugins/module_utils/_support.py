@@ -33,7 +33,12 @@ try:
     from kubernetes.dynamic.exceptions import DynamicApiError
     from urllib3.exceptions import HTTPError as Urllib3HTTPError
 except ImportError:  # reported by the module through missing_required_lib
-    DynamicApiError = Urllib3HTTPError = Exception
+
+    class DynamicApiError(Exception):  # type: ignore[no-redef]
+        """Stand-in so that the except clauses below stay valid without the kubernetes library."""
+
+    class Urllib3HTTPError(Exception):  # type: ignore[no-redef]
+        """Stand-in so that the except clauses below stay valid without urllib3."""
 
 PROBLEM_CODE = "cluster_unsupported"
 
