@@ -1,0 +1,1 @@
+"""Simulated controllers; each runs in its own thread and acts only through the API."""

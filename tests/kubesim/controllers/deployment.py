@@ -1,0 +1,177 @@
+"""The Deployment controller: one ReplicaSet per pod template, named <deployment>-<pod-template-hash>.
+
+A changed template gets a new ReplicaSet at full size; the old ones are
+scaled to zero once the new one is available (a rollout without surge
+limits). Status and the Available/Progressing conditions follow the real
+controller's reasons and messages.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from typing import Any
+
+from .base import Controller, is_deleting, owned_by, owner_reference, set_condition
+from .events import record_event
+
+COMPONENT = "deployment-controller"
+HASH_LABEL = "pod-template-hash"
+REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
+SAFE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def pod_template_hash(template: dict[str, Any], collision_count: int = 0) -> str:
+    """Hash a pod template like the deployment controller: FNV-32a, printed in decimal, safely encoded."""
+    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    if collision_count:
+        data += str(collision_count).encode()
+    value = 0x811C9DC5
+    for byte in data:
+        value ^= byte
+        value = (value * 0x01000193) & 0xFFFFFFFF
+    return "".join(SAFE_ALPHABET[ord(char) % len(SAFE_ALPHABET)] for char in str(value))
+
+
+def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(template)
+    labels = (result.get("metadata") or {}).get("labels") or {}
+    labels.pop(HASH_LABEL, None)
+    return result
+
+
+def _max_unavailable(deployment: dict[str, Any]) -> int:
+    strategy = deployment["spec"].get("strategy") or {}
+    if strategy.get("type") == "Recreate":
+        return 0
+    value = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
+    replicas = deployment["spec"].get("replicas", 1)
+    if isinstance(value, str) and value.endswith("%"):
+        return math.floor(replicas * int(value[:-1]) / 100)
+    return int(value)
+
+
+class DeploymentController(Controller):
+    """Roll each Deployment's pod template out through ReplicaSets."""
+
+    def reconcile(self) -> None:
+        deployment_rt = self.resource("apps", "Deployment")
+        rs_rt = self.resource("apps", "ReplicaSet")
+        deployments, _ = self.api.list(deployment_rt, None)
+        replica_sets, _ = self.api.list(rs_rt, None)
+        for deployment in deployments:
+            if is_deleting(deployment) or deployment["spec"].get("paused"):
+                continue
+            owned = [rs for rs in replica_sets if owned_by(rs, deployment)]
+            self._sync(deployment_rt, rs_rt, deployment, owned)
+
+    def _sync(self, deployment_rt: Any, rs_rt: Any, deployment: dict[str, Any], owned: list[dict[str, Any]]) -> None:
+        namespace = deployment["metadata"]["namespace"]
+        template = deployment["spec"].get("template") or {}
+        desired = deployment["spec"].get("replicas", 1)
+        new_rs = next((rs for rs in owned if _without_hash(rs["spec"].get("template") or {}) == template), None)
+        old = [rs for rs in owned if rs is not new_rs]
+        revisions = [int(rs["metadata"].get("annotations", {}).get(REVISION_ANNOTATION, "0") or 0) for rs in owned]
+        created_new = False
+
+        if new_rs is None:
+            new_rs = self._create_replica_set(rs_rt, deployment, template, max(revisions, default=0) + 1)
+            created_new = True
+        elif new_rs["spec"].get("replicas") != desired:
+            before = new_rs["spec"].get("replicas", 0)
+            new_rs = self._scale(rs_rt, new_rs, desired)
+            self._scaled_event(deployment, new_rs, before, desired)
+
+        new_available = (new_rs.get("status") or {}).get("availableReplicas", 0)
+        if new_available >= desired:
+            for rs in old:
+                if rs["spec"].get("replicas", 0) != 0:
+                    before = rs["spec"]["replicas"]
+                    self._scale(rs_rt, rs, 0)
+                    self._scaled_event(deployment, rs, before, 0)
+
+        revision = new_rs["metadata"].get("annotations", {}).get(REVISION_ANNOTATION)
+        if revision and deployment["metadata"].get("annotations", {}).get(REVISION_ANNOTATION) != revision:
+            annotated = copy.deepcopy(deployment)
+            annotated["metadata"].setdefault("annotations", {})[REVISION_ANNOTATION] = revision
+            deployment = self.api.update(deployment_rt, namespace, deployment["metadata"]["name"], annotated)
+        self._report(deployment_rt, deployment, new_rs, old, created_new)
+
+    def _create_replica_set(self, rs_rt: Any, deployment: dict[str, Any], template: dict[str, Any], revision: int) -> dict[str, Any]:
+        namespace = deployment["metadata"]["namespace"]
+        collision_count = (deployment.get("status") or {}).get("collisionCount", 0)
+        template_hash = pod_template_hash(template, collision_count)
+        rs_template = copy.deepcopy(template)
+        rs_template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = template_hash
+        selector = copy.deepcopy(deployment["spec"].get("selector") or {})
+        selector.setdefault("matchLabels", {})[HASH_LABEL] = template_hash
+        labels = dict((template.get("metadata") or {}).get("labels") or {})
+        labels[HASH_LABEL] = template_hash
+        replicas = deployment["spec"].get("replicas", 1)
+        body = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{deployment['metadata']['name']}-{template_hash}",
+                "namespace": namespace,
+                "labels": labels,
+                "annotations": {
+                    "deployment.kubernetes.io/desired-replicas": str(replicas),
+                    "deployment.kubernetes.io/max-replicas": str(replicas + 1),
+                    REVISION_ANNOTATION: str(revision),
+                },
+                "ownerReferences": [owner_reference(deployment)],
+            },
+            "spec": {
+                "replicas": replicas,
+                "minReadySeconds": deployment["spec"].get("minReadySeconds", 0),
+                "selector": selector,
+                "template": rs_template,
+            },
+        }
+        created = self.api.create(rs_rt, namespace, body)
+        self._scaled_event(deployment, created, 0, replicas)
+        return created
+
+    def _scale(self, rs_rt: Any, replica_set: dict[str, Any], replicas: int) -> dict[str, Any]:
+        scaled = copy.deepcopy(replica_set)
+        scaled["spec"]["replicas"] = replicas
+        scaled["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = str(replicas)
+        return self.api.update(rs_rt, replica_set["metadata"]["namespace"], replica_set["metadata"]["name"], scaled)
+
+    def _scaled_event(self, deployment: dict[str, Any], replica_set: dict[str, Any], before: int, after: int) -> None:
+        direction = "up" if after > before else "down"
+        message = f"Scaled {direction} replica set {replica_set['metadata']['name']} from {before} to {after}"
+        record_event(self.api, deployment, "ScalingReplicaSet", message, COMPONENT)
+
+    def _report(self, deployment_rt: Any, deployment: dict[str, Any], new_rs: dict[str, Any], old: list[dict[str, Any]], created_new: bool) -> None:
+        desired = deployment["spec"].get("replicas", 1)
+        all_sets = [new_rs] + old
+        replicas = sum((rs.get("status") or {}).get("replicas", 0) for rs in all_sets)
+        ready = sum((rs.get("status") or {}).get("readyReplicas", 0) for rs in all_sets)
+        available = sum((rs.get("status") or {}).get("availableReplicas", 0) for rs in all_sets)
+        updated = (new_rs.get("status") or {}).get("replicas", 0)
+        status = copy.deepcopy(deployment.get("status") or {})
+        status.update({"observedGeneration": deployment["metadata"].get("generation", 1), "replicas": replicas, "updatedReplicas": updated,
+                       "readyReplicas": ready, "availableReplicas": available, "unavailableReplicas": max(0, desired - available)})
+        for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"):
+            if status[key] == 0:
+                del status[key]
+
+        conditions = status.get("conditions") or []
+        if available >= desired - _max_unavailable(deployment):
+            conditions = set_condition(conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", update_time=True)
+        else:
+            conditions = set_condition(conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", update_time=True)
+        name = new_rs["metadata"]["name"]
+        old_pods = sum((rs.get("status") or {}).get("replicas", 0) for rs in old)
+        if updated == desired and available == desired and old_pods == 0 and (new_rs.get("status") or {}).get("availableReplicas", 0) == desired:
+            conditions = set_condition(conditions, "Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{name}" has successfully progressed.', update_time=True)
+        elif created_new:
+            conditions = set_condition(conditions, "Progressing", "True", "NewReplicaSetCreated", f'Created new replica set "{name}"', update_time=True)
+        else:
+            conditions = set_condition(conditions, "Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.', update_time=True)
+        order = ["Available", "Progressing"]
+        status["conditions"] = sorted(conditions, key=lambda entry: order.index(entry["type"]) if entry["type"] in order else 2)
+        self.write_status(deployment_rt, deployment, status)

@@ -1,0 +1,128 @@
+"""The kubelet of every simulated node: starts bound pods and reports their status.
+
+A pod is Pending (containers waiting in ContainerCreating) for --pod-start-seconds
+after it is bound, then Running with every container ready. Pod faults from
+/kubesim/faults keep containers in ImagePullBackOff or CrashLoopBackOff.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..api import now
+from .base import Controller, is_deleting, set_condition
+from .events import record_event
+from .nodes import node_address, node_names
+
+COMPONENT = "kubelet"
+CRASH_RESTART_SECONDS = 2.0
+
+
+class Kubelet(Controller):
+    """Drive each bound pod from Pending to Running."""
+
+    def __init__(self, cluster: Any) -> None:
+        super().__init__(cluster)
+        self._bound_at: dict[str, float] = {}
+        self._pod_ips: dict[str, str] = {}
+        self._next_ip: dict[str, int] = {}
+
+    def reconcile(self) -> None:
+        pod_rt = self.resource("", "Pod")
+        pods, _ = self.api.list(pod_rt, None)
+        names = node_names(self.cluster.options.gpu_nodes)
+        live = set()
+        for pod in pods:
+            uid = pod["metadata"]["uid"]
+            node = pod["spec"].get("nodeName")
+            if not node or is_deleting(pod) or node not in names:
+                continue
+            live.add(uid)
+            started = self._bound_at.setdefault(uid, time.monotonic())
+            self._sync(pod_rt, pod, node, names.index(node), time.monotonic() - started)
+        for uid in set(self._bound_at) - live:
+            self._bound_at.pop(uid, None)
+            self._pod_ips.pop(uid, None)
+
+    def _pod_ip(self, uid: str, node_index: int) -> str:
+        if uid not in self._pod_ips:
+            host = self._next_ip.get(str(node_index), 2)
+            self._next_ip[str(node_index)] = host + 1 if host < 254 else 2
+            self._pod_ips[uid] = f"10.244.{node_index}.{host}"
+        return self._pod_ips[uid]
+
+    def _sync(self, pod_rt: Any, pod: dict[str, Any], node: str, node_index: int, age_seconds: float) -> None:
+        status = dict(pod.get("status") or {})
+        fault = self.cluster.faults.pod_fault(pod)
+        containers = pod["spec"].get("containers") or []
+        previous = {entry["name"]: entry for entry in status.get("containerStatuses") or []}
+        running = age_seconds >= self.cluster.options.pod_start_seconds and fault not in ("ImagePullBackOff",)
+
+        status.setdefault("startTime", now())
+        status["hostIP"] = node_address(node_index)
+        status["hostIPs"] = [{"ip": status["hostIP"]}]
+        conditions = status.get("conditions") or []
+        conditions = set_condition(conditions, "PodReadyToStartContainers", "True", "", "")
+        conditions = set_condition(conditions, "Initialized", "True", "", "")
+
+        statuses = []
+        for container in containers:
+            name = container["name"]
+            entry: dict[str, Any] = {
+                "name": name,
+                "image": container.get("image", ""),
+                "imageID": "",
+                "restartCount": previous.get(name, {}).get("restartCount", 0),
+                "started": False,
+                "ready": False,
+            }
+            if fault == "ImagePullBackOff":
+                entry["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{container.get("image", "")}"'}}
+            elif not running:
+                entry["state"] = {"waiting": {"reason": "ContainerCreating"}}
+            elif fault == "CrashLoopBackOff":
+                restarts = int(age_seconds / CRASH_RESTART_SECONDS)
+                entry["restartCount"] = restarts
+                entry["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": status["startTime"], "finishedAt": status["startTime"]}}
+                entry["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off 10s restarting failed container={name} pod={pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})"}}
+            else:
+                started_at = ((previous.get(name, {}).get("state") or {}).get("running") or {}).get("startedAt") or now()
+                entry.update({
+                    "imageID": f"{container.get('image', '')}@sha256:{'0' * 64}",
+                    "containerID": f"containerd://{pod['metadata']['uid'].replace('-', '')}{name}"[:77],
+                    "started": True,
+                    "ready": True,
+                    "state": {"running": {"startedAt": started_at}},
+                })
+            statuses.append(entry)
+
+        all_ready = bool(statuses) and all(entry["ready"] for entry in statuses)
+        not_ready = [entry["name"] for entry in statuses if not entry["ready"]]
+        reason, message = ("", "") if all_ready else ("ContainersNotReady", f"containers with unready status: [{' '.join(not_ready)}]")
+        conditions = set_condition(conditions, "ContainersReady", "True" if all_ready else "False", reason, message)
+        conditions = set_condition(conditions, "Ready", "True" if all_ready else "False", reason, message)
+        for condition in conditions:
+            if condition["status"] == "True" and not condition.get("reason"):
+                condition.pop("reason", None)
+                condition.pop("message", None)
+        order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+        status["conditions"] = sorted(conditions, key=lambda entry: order.index(entry["type"]) if entry["type"] in order else len(order))
+        status["containerStatuses"] = statuses
+        status["phase"] = "Running" if running else "Pending"
+        if running:
+            status["podIP"] = self._pod_ip(pod["metadata"]["uid"], node_index)
+            status["podIPs"] = [{"ip": status["podIP"]}]
+
+        became_running = running and (pod.get("status") or {}).get("phase") != "Running"
+        first_sync = not (pod.get("status") or {}).get("startTime")
+        updated = self.write_status(pod_rt, pod, status)
+        if first_sync and fault == "ImagePullBackOff":
+            for container in containers:
+                record_event(self.api, updated, "Failed", f'Failed to pull image "{container.get("image", "")}": not found', COMPONENT, "Warning")
+        if became_running:
+            for container in containers:
+                image = container.get("image", "")
+                record_event(self.api, updated, "Pulled", f'Container image "{image}" already present on machine', COMPONENT)
+                record_event(self.api, updated, "Created", f"Created container: {container['name']}", COMPONENT)
+                record_event(self.api, updated, "Started", f"Started container {container['name']}", COMPONENT)

@@ -1,0 +1,75 @@
+"""The ReplicaSet controller: keeps spec.replicas pods from the template, named <rs>-<5 chars>."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .base import Controller, is_deleting, owned_by, owner_reference, pod_ready
+from .events import record_event
+
+COMPONENT = "replicaset-controller"
+
+
+class ReplicaSetController(Controller):
+    """Create or delete pods until each ReplicaSet has its replicas, then report status."""
+
+    def reconcile(self) -> None:
+        rs_rt = self.resource("apps", "ReplicaSet")
+        pod_rt = self.resource("", "Pod")
+        replica_sets, _ = self.api.list(rs_rt, None)
+        pods, _ = self.api.list(pod_rt, None)
+        for replica_set in replica_sets:
+            if is_deleting(replica_set):
+                continue
+            owned = [pod for pod in pods if owned_by(pod, replica_set) and not is_deleting(pod)]
+            owned = self._scale(pod_rt, replica_set, owned)
+            self._report(rs_rt, replica_set, owned)
+
+    def _scale(self, pod_rt: Any, replica_set: dict[str, Any], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        desired = replica_set["spec"].get("replicas", 1)
+        namespace = replica_set["metadata"]["namespace"]
+        name = replica_set["metadata"]["name"]
+        while len(owned) < desired:
+            template = copy.deepcopy(replica_set["spec"].get("template") or {})
+            metadata = template.get("metadata") or {}
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "generateName": f"{name}-",
+                    "namespace": namespace,
+                    "labels": metadata.get("labels") or {},
+                    "ownerReferences": [owner_reference(replica_set)],
+                },
+                "spec": template.get("spec") or {},
+            }
+            if metadata.get("annotations"):
+                pod["metadata"]["annotations"] = metadata["annotations"]
+            created = self.api.create(pod_rt, namespace, pod)
+            owned.append(created)
+            record_event(self.api, replica_set, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", COMPONENT)
+        if len(owned) > desired:
+            # Delete pods that are not ready first, then the newest.
+            newest_first = sorted(owned, key=lambda pod: pod["metadata"].get("creationTimestamp", ""), reverse=True)
+            ranked = sorted(newest_first, key=pod_ready)
+            surplus = ranked[: len(owned) - desired]
+            for pod in surplus:
+                self.api.delete(pod_rt, namespace, pod["metadata"]["name"], "Background")
+                record_event(self.api, replica_set, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}", COMPONENT)
+            owned = [pod for pod in owned if pod not in surplus]
+        return owned
+
+    def _report(self, rs_rt: Any, replica_set: dict[str, Any], owned: list[dict[str, Any]]) -> None:
+        ready = sum(1 for pod in owned if pod_ready(pod))
+        status = {
+            "replicas": len(owned),
+            "fullyLabeledReplicas": len(owned),
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "observedGeneration": replica_set["metadata"].get("generation", 1),
+        }
+        for key in ("readyReplicas", "availableReplicas", "fullyLabeledReplicas"):
+            if status[key] == 0:
+                del status[key]
+        self.write_status(rs_rt, replica_set, status)
