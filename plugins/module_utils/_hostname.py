@@ -28,10 +28,27 @@ MAX_SHOWN_LENGTH = 80
 
 _LDH_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _HOST_WITH_PORT = re.compile(r"^[^:]+:[0-9]+$")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+def _looks_like_key_material(value: str) -> bool:
+    if any(character in "\r\n\t" for character in value.strip()):
+        return True
+    for run in _BASE64_RUN.findall(value):
+        mixed_case = any(c.islower() for c in run) and any(c.isupper() for c in run)
+        if mixed_case or any(c in "+/=" for c in run):
+            return True
+    return False
 
 
 def show_value(value: str) -> str:
-    """Quote a user-supplied value for a message, cut to a readable length."""
+    """Quote a user-supplied value for a message, cut to a readable length.
+
+    A value with line breaks or long base64 runs is not shown at all,
+    because it may be a key pasted into the wrong option.
+    """
+    if _looks_like_key_material(value):
+        return f"({len(value)} characters, not shown)"
     if len(value) > MAX_SHOWN_LENGTH:
         value = value[:MAX_SHOWN_LENGTH] + "..."
     return repr(value)
@@ -94,8 +111,15 @@ def hostname_problems(hostname: str) -> list[Problem]:
         return [Problem("hostname_invalid", "The hostname is empty; set hostname to the DNS name that clients use, "
                                             "for example chat.example.com.")]
 
-    shown = show_value(hostname)
     stripped = hostname.strip()
+    if "-----" in stripped or len(stripped) > 2 * MAX_NAME_LENGTH:
+        # Most likely a certificate or key pasted into the wrong option, so
+        # none of it is repeated in the message.
+        return [Problem("hostname_invalid", f"The hostname is {len(stripped)} characters long and looks like PEM "
+                                            "data or a file, not a DNS name; set hostname to the name that "
+                                            "clients use, for example chat.example.com.")]
+
+    shown = show_value(hostname)
     if _is_ip_address(stripped):
         return [Problem("hostname_invalid", f"The hostname {shown} is an IP address, but Gateway listeners match "
                                             "DNS names only; use a DNS name that resolves to the endpoint.")]

@@ -63,6 +63,8 @@ def test_invalid_hostname_is_reported(hostname: str) -> None:
     ("chat.example.com:8443", "port"),
     ("*.example.com", "wildcard"),
     ("a" * 64 + ".example.com", "at most 63"),
+    ("chat bot.example.com", "'chat bot'"),
+    ("-----BEGIN PRIVATE KEY-----", "PEM data"),
 ])
 def test_invalid_hostname_message_explains(hostname: str, fragment: str) -> None:
     messages = [problem.message for problem in hostname_problems(hostname)]
@@ -115,3 +117,15 @@ def test_san_covers_hostname(hostname: str, san: str) -> None:
 ])
 def test_san_does_not_cover_hostname(hostname: str, san: str) -> None:
     assert not san_matches(hostname, san)
+
+
+@pytest.mark.parametrize("hostname", [
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7/9fZ+Qk",
+    "abc\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+    "a+b/c=" * 8,
+])
+def test_key_like_hostname_not_echoed(hostname: str) -> None:
+    messages = " ".join(problem.message for problem in hostname_problems(hostname))
+
+    assert hostname.strip() not in messages
+    assert "not shown" in messages

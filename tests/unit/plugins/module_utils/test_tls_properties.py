@@ -106,6 +106,21 @@ def test_key_in_certificate_not_echoed(prefix: str, suffix: str, passphrase: str
 
 
 @QUICK
+@given(start=st.integers(min_value=0, max_value=1600), length=st.integers(min_value=1, max_value=1700))
+def test_key_in_hostname_not_echoed(start: int, length: int) -> None:
+    chain = _rsa_chain()
+    pasted = chain.key_pem()[start:start + length]
+
+    result = validate_tls(pasted, chain.chain_pem(), chain.key_pem(), now=NOW)
+
+    _assert_checked(result)
+    for line in _key_lines(chain.key_pem()):
+        if line not in pasted:
+            continue
+        assert line not in _message_text(result)
+
+
+@QUICK
 @given(order=st.permutations([0, 1, 2]), include_root=st.booleans())
 def test_shuffled_chain_order_reported(order: list[int], include_root: bool) -> None:
     chain = _chain()
