@@ -31,7 +31,8 @@ _HOST_WITH_PORT = re.compile(r"^[^:]+:[0-9]+$")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
 
 
-def _looks_like_key_material(value: str) -> bool:
+def looks_like_key_material(value: str) -> bool:
+    """Tell whether a value may be part of a key: line breaks, or long base64 runs with mixed case or +/=."""
     if any(character in "\r\n\t" for character in value.strip()):
         return True
     for run in _BASE64_RUN.findall(value):
@@ -47,7 +48,7 @@ def show_value(value: str) -> str:
     A value with line breaks or long base64 runs is not shown at all,
     because it may be a key pasted into the wrong option.
     """
-    if _looks_like_key_material(value):
+    if looks_like_key_material(value):
         return f"({len(value)} characters, not shown)"
     if len(value) > MAX_SHOWN_LENGTH:
         value = value[:MAX_SHOWN_LENGTH] + "..."

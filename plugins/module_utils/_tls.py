@@ -18,6 +18,7 @@ from typing import Any
 
 from ansible_collections.gaap.genai.plugins.module_utils._hostname import (
     hostname_problems,
+    looks_like_key_material,
     normalize_hostname,
     san_matches,
     show_value,
@@ -557,17 +558,18 @@ def _dns_names(leaf: Any) -> list[str] | None:
     return [name.lower() for name in names.get_values_for_type(x509.DNSName)]
 
 
-def _hostname_problems(leaf: Any, hostname: str, dns_names: list[str] | None) -> list[Problem]:
+def _hostname_problems(leaf: Any, hostname: str, shown_hostname: str, dns_names: list[str] | None) -> list[Problem]:
     if dns_names is None:
         return [Problem("hostname_mismatch",
                         f"The leaf certificate {_describe(leaf)} has no subjectAltName, and clients ignore the "
-                        f"subject CN; have it reissued with {hostname} as a DNS SAN.")]
+                        f"subject CN; have it reissued with {shown_hostname} as a DNS SAN.")]
     if any(san_matches(hostname, san) for san in dns_names):
         return []
     listed = _list_names(dns_names) if dns_names else "none (no DNS names)"
     return [Problem("hostname_mismatch",
-                    f"The certificate for {_describe(leaf)} does not cover host {hostname}; its SANs are "
-                    f"{listed}. Use a certificate whose SANs include {hostname}, or change hostname to one of them.")]
+                    f"The certificate for {_describe(leaf)} does not cover host {shown_hostname}; its SANs are "
+                    f"{listed}. Use a certificate whose SANs include {shown_hostname}, or change hostname to one "
+                    "of them.")]
 
 
 # Trust anchors -------------------------------------------------------------
@@ -708,7 +710,9 @@ def _validate(result: TlsValidation, hostname: str, certificate: str | bytes, pr
         result.problems.extend(_key_match_problems(leaf, key))
     result.problems.extend(_server_usage_problems(leaf))
     if not host_problems:
-        result.problems.extend(_hostname_problems(leaf, result.hostname, _dns_names(leaf)))
+        # A valid name can still be a pasted key line, which must not be repeated.
+        shown_hostname = show_value(hostname) if looks_like_key_material(hostname) else result.hostname
+        result.problems.extend(_hostname_problems(leaf, result.hostname, shown_hostname, _dns_names(leaf)))
 
     _leaf_warnings(result, leaf, now, expiring_soon_days)
     chain = [certificates[index] for index in path]

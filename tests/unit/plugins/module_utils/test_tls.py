@@ -424,6 +424,17 @@ def test_combined_pem_as_key_accepted() -> None:
     assert result.private_key_pem == chain.key_pem()
 
 
+def test_key_line_hostname_not_echoed() -> None:
+    # Letters and digits only, so it passes as a one-label DNS name.
+    key_line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7abc"
+
+    result = _validate(_inputs(hostname=key_line))
+    text = " ".join(problem.message for problem in result.problems)
+
+    assert "hostname_mismatch" in _codes(result.problems)
+    assert key_line.lower() not in text
+
+
 def test_certificate_bytes_accepted() -> None:
     chain = _chain()
 
