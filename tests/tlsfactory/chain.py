@@ -232,6 +232,7 @@ def build_chain(
     intermediate_not_after: datetime.datetime | None = None,
     hash_name: str = "sha256",
     intermediate_hash_name: str = "sha256",
+    root_hash_name: str = "sha256",
     extended_key_usage: tuple[Any, ...] | None = (ExtendedKeyUsageOID.SERVER_AUTH,),
     key_usage: str | None = "default",
     leaf_ca: bool | None = False,
@@ -264,7 +265,7 @@ def build_chain(
     def new_ca_key() -> Any:
         return ca_key if ca_key is not None else make_key("ec")
 
-    root = issue_certificate("Example Test Root CA", new_ca_key(), None, ca=True,
+    root = issue_certificate("Example Test Root CA", new_ca_key(), None, ca=True, hash_name=root_hash_name,
                              not_before=now - 30 * day, not_after=now + 3650 * day)
     intermediates: list[Issued] = []
     issuer = root

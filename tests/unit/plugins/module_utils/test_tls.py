@@ -468,6 +468,21 @@ def test_sha1_signature_still_links_chain() -> None:
     assert "chain_signature_invalid" not in _codes(result.problems)
 
 
+def test_root_sha1_self_signature_ignored() -> None:
+    chain = _chain(root_hash_name="sha1", ca_key=_rsa_ca_key())
+
+    result = _validate(_inputs(chain, certificate=chain.chain_pem(include_root=True)))
+
+    assert "weak_signature" not in _codes(result.problems)
+    assert "root_included" in _codes(result.warnings)
+
+
+def test_ca_bundle_problem_names_option() -> None:
+    messages = [problem.message for problem in _validate(_inputs(ca_bundle="not a pem")).problems]
+
+    assert any("ca_bundle" in message for message in messages)
+
+
 def test_strict_verifier_rejection_warns() -> None:
     # CA certificates without keyUsage anchor by name and signature, but the
     # RFC 5280 verifier of cryptography requires that extension.
