@@ -93,7 +93,8 @@ class TlsValidation:
     warnings: list[Problem] = field(default_factory=list)
     hostname: str = ""
     certificate_chain_pem: str = ""
-    private_key_pem: str = ""
+    # Left out of repr() so that printing a result never shows the key.
+    private_key_pem: str = field(default="", repr=False)
     fingerprint_sha256: str = ""
     not_before: datetime.datetime | None = None
     not_after: datetime.datetime | None = None
@@ -262,6 +263,10 @@ def _signature_verifies(child: Any, parent: Any) -> bool | None:
     except (ValueError, TypeError, UnsupportedAlgorithm):
         pass
 
+    # Only a weak hash explains the rejection. Anything else, such as a key
+    # type that cannot have made this signature, is a wrong issuer.
+    if not _signature_problems(child, "certificate"):
+        return False
     try:
         return _verify_legacy_signature(child, parent)
     except InvalidSignature:

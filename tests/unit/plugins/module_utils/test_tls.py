@@ -435,6 +435,14 @@ def test_key_line_hostname_not_echoed() -> None:
     assert key_line.lower() not in text
 
 
+def test_result_repr_hides_key() -> None:
+    result = _validate(_inputs())
+
+    assert result.private_key_pem
+    assert result.private_key_pem not in repr(result)
+    assert "PRIVATE KEY" not in repr(result)
+
+
 def test_certificate_bytes_accepted() -> None:
     chain = _chain()
 
