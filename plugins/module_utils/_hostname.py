@@ -17,9 +17,9 @@ from ansible_collections.gaap.genai.plugins.module_utils._problems import Proble
 try:
     import idna as _idna
 except ImportError:
-    # The stdlib codec implements IDNA 2003, which is close enough for
-    # common names. The idna package (IDNA 2008 with UTS 46 mapping) comes
-    # with requests and is preferred.
+    # The idna package (IDNA 2008 with UTS 46 mapping) comes with requests.
+    # Without it the stdlib codec (IDNA 2003) is used, which differs for a
+    # few characters: it maps ß to ss, for example.
     _idna = None
 
 MAX_LABEL_LENGTH = 63

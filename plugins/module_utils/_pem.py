@@ -177,11 +177,19 @@ def scan_pem(data: str | bytes | None) -> PemScan:
 
 
 def _load_der_certificate(der: bytes) -> Any:
+    """Load a DER certificate and parse the fields that cryptography decodes lazily.
+
+    Raises ValueError for a certificate whose names, dates or extensions
+    cannot be parsed, so that the caller finds out here rather than later.
+    """
     with warnings.catch_warnings():
         # cryptography warns about a negative serial number. _tls reports it
         # as a problem, so the warning would only repeat it on stderr.
         warnings.simplefilter("ignore")
-        return x509.load_der_x509_certificate(der)
+        certificate = x509.load_der_x509_certificate(der)
+        _ = (certificate.subject, certificate.issuer, certificate.extensions, certificate.serial_number,
+             certificate.not_valid_before_utc, certificate.not_valid_after_utc)
+    return certificate
 
 
 def _looks_like_pkcs12(data: bytes) -> bool:

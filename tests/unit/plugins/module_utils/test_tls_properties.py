@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import functools
 import itertools
 
+from cryptography.hazmat.primitives import serialization
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,6 +105,19 @@ def test_corrupted_key_not_echoed(position: int, replacement: bytes) -> None:
 
     _assert_checked(result)
     _assert_no_key_material(result, chain.key_pem())
+
+
+@QUICK
+@given(position=st.integers(min_value=0, max_value=700), replacement=st.binary(min_size=1, max_size=4))
+def test_corrupted_certificate_never_raises(position: int, replacement: bytes) -> None:
+    chain = _chain()
+    der = chain.leaf.certificate.public_bytes(serialization.Encoding.DER)
+    corrupted = der[:position] + replacement + der[position + len(replacement):]
+    pem = "-----BEGIN CERTIFICATE-----\n" + base64.encodebytes(corrupted).decode() + "-----END CERTIFICATE-----\n"
+
+    result = validate_tls(HOST, pem + chain.intermediates[0].pem, chain.key_pem(), now=NOW)
+
+    _assert_checked(result)
 
 
 @QUICK
