@@ -418,10 +418,12 @@ def _chain_structure_problems(certificates: list[Any], path: list[int]) -> list[
                                         f"of {_describe(certificates[path[0]])}; remove it."))
         else:
             following = certificates[extras[0]]
+            others = f" and {len(extras) - 1} more, which follow," if len(extras) > 1 else ", which follows,"
             problems.append(Problem("chain_incomplete",
-                                    f"The issuer of {_describe(top)} ({_describe_issuer(top)}) is missing between "
-                                    f"it and {_describe(following)}; insert that intermediate certificate from "
-                                    "your CA."))
+                                    f"The issuer of {_describe(top)} ({_describe_issuer(top)}) is missing: "
+                                    f"{_describe(following)}{others} did not issue it. Insert the "
+                                    f"certificate of {_describe_issuer(top)} from your CA right after "
+                                    f"{_describe(top)}, and remove certificates that do not belong to this chain."))
     return problems
 
 
@@ -635,7 +637,7 @@ def _strict_verification_warning(chain: list[Any], anchors: list[Any], hostname:
                         f"The chain anchors in ca_bundle by name and signature, but a strict RFC 5280 verifier "
                         f"rejects it ({error}); clients with strict checks may reject the endpoint, so have the "
                         "certificates reissued by your CA.")]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return []
     return []
 
