@@ -29,8 +29,8 @@ CERTIFICATE_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE"})
 PRIVATE_KEY_LABELS = frozenset(
     {"PRIVATE KEY", "ENCRYPTED PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY"}
 )
-# Blocks that may sit next to a key without being one: OpenSSL writes the
-# curve parameters before a SEC1 key when asked with -param_out.
+# Blocks that may sit next to a key without being one: 'openssl ecparam
+# -genkey' writes the curve parameters before the SEC1 key.
 IGNORED_KEY_FIELD_LABELS = frozenset({"EC PARAMETERS"})
 UNSUPPORTED_KEY_LABELS = frozenset({"OPENSSH PRIVATE KEY", "SSH2 ENCRYPTED PRIVATE KEY"})
 
@@ -47,8 +47,9 @@ class PemBlock:
 
     label: str
     headers: tuple[tuple[str, str], ...]
-    der: bytes | None
-    position: int
+    # Left out of repr() because the body of a key block is the key itself.
+    der: bytes | None = field(repr=False)
+    position: int = 0
 
     def to_pem(self) -> str:
         """Render the block with LF line ends and 64-character lines."""

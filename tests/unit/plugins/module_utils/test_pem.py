@@ -64,6 +64,13 @@ def test_block_round_trips_to_pem(chain) -> None:
     assert scan_pem(pem).blocks[0].to_pem() == pem
 
 
+def test_block_repr_hides_body(chain) -> None:
+    block = scan_pem(chain.key_pem()).blocks[0]
+
+    assert block.der is not None
+    assert repr(block.der) not in repr(block)
+
+
 def test_cut_off_block_missing_end(chain) -> None:
     pem = chain.chain_pem()
     truncated = pem[: pem.rindex("-----END")]
