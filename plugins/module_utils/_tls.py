@@ -67,9 +67,9 @@ if HAS_CRYPTOGRAPHY:
         ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
     }
 
-# Envoy rejects RSA server certificates under 2048 bits. It accepts ECDSA
-# leaf keys on P-256, P-384 and P-521 since Envoy 1.33 (envoyproxy/envoy
-# pull request 36369, shipped with Envoy Gateway 1.3); before that only P-256.
+# Envoy rejects RSA server certificates under 2048 bits. Since Envoy 1.33
+# (envoyproxy/envoy pull request 36369, in Envoy Gateway 1.3 and later) it
+# accepts ECDSA leaf keys on P-256, P-384 and P-521. Older versions take P-256 only.
 MIN_RSA_BITS = 2048
 ALLOWED_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
 # Browsers and current TLS libraries reject certificates signed with these.

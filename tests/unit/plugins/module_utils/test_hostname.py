@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.gaap.genai.plugins.module_utils._hostname import (
     hostname_problems,
@@ -129,3 +131,11 @@ def test_key_like_hostname_not_echoed(hostname: str) -> None:
 
     assert hostname.strip() not in messages
     assert "not shown" in messages
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(hostname=st.text(max_size=300), san=st.text(max_size=80))
+def test_hostname_functions_never_raise(hostname: str, san: str) -> None:
+    assert isinstance(normalize_hostname(hostname), str)
+    assert isinstance(hostname_problems(hostname), list)
+    assert isinstance(san_matches(hostname, san), bool)
