@@ -28,7 +28,7 @@ except ImportError as error:
 
 
 class ClusterError(Exception):
-    """A request to the cluster failed; carries the problem to report."""
+    """A request to the cluster failed. The exception carries the problem to report."""
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem.message)
@@ -71,7 +71,7 @@ def connect(module: Any) -> Any:
     except Urllib3HTTPError as error:
         raise _unreachable(params, f"the connection failed ({type(error).__name__})") from None
     except DynamicApiError as error:
-        raise _unreachable(params, f"the API server answered {error.status} {error.reason}") from None
+        raise _unreachable(params, f"the API server responded with {error.status} {error.reason}") from None
 
 
 def get_object(client: Any, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict | None:
@@ -125,7 +125,7 @@ def api_error(verb: str, kind: str, name: str, namespace: str | None, error: Any
     return ClusterError(
         Problem(
             "cluster_request_failed",
-            f"Failed to {verb} {object_ref(kind, name, namespace)}: the API server answered "
+            f"Failed to {verb} {object_ref(kind, name, namespace)}: the API server responded with "
             f"{error.status} {error.reason}: {message}",
         )
     )

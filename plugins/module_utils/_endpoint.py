@@ -35,7 +35,7 @@ SECRET_TYPE_TLS = "kubernetes.io/tls"
 
 @dataclass(frozen=True)
 class EndpointSpec:
-    """What the user asked for, after validation and clean-up."""
+    """The requested endpoint, after validation and clean-up."""
 
     name: str
     namespace: str
@@ -191,7 +191,7 @@ def plan_removal(client: Any, spec_name: str, namespace: str) -> list[ObjectChan
 
 
 def _check_ownership(change: ObjectChange, existing: dict, endpoint: str) -> None:
-    """Refuse to take over an object that another tool or another endpoint owns."""
+    """Reject taking over an object that another tool or another endpoint owns."""
     labels = existing.get("metadata", {}).get("labels") or {}
     if labels.get(naming.MANAGED_BY_LABEL) != naming.MANAGED_BY:
         reason = f"is not managed by gaap.genai (label {naming.MANAGED_BY_LABEL}={naming.MANAGED_BY} is missing)"

@@ -84,7 +84,7 @@ def suggest_dns_label(value: str) -> str:
 
 
 def secret_name(endpoint: str) -> str:
-    """Name the kubernetes.io/tls Secret that holds the endpoint's certificate."""
+    """Name the kubernetes.io/tls Secret that contains the endpoint's certificate."""
     return f"{endpoint}-tls"
 
 

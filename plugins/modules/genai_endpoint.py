@@ -11,7 +11,7 @@ short_description: Manage a GenAI inference endpoint on a GPU Kubernetes cluster
 version_added: 0.1.0
 description:
   - An endpoint is the HTTPS access point through which inference requests reach the models
-    on a GPU compute cluster. On the cluster it is a C(kubernetes.io/tls) Secret with the
+    on a GPU compute cluster. On the cluster it consists of a C(kubernetes.io/tls) Secret with the
     certificate chain and private key, and a Gateway (Gateway API v1) with one HTTPS listener
     for the endpoint's hostname that references the Secret. Envoy Gateway then starts the
     endpoint's proxy Deployment.
@@ -47,7 +47,7 @@ options:
     required: true
   description:
     description:
-      - Free text kept in the Gateway's C(genai.gaap.io/description) annotation.
+      - Free text stored in the Gateway's C(genai.gaap.io/description) annotation.
     type: str
     default: ""
   hostname:
@@ -108,7 +108,7 @@ options:
     default: gaap-genai
   cluster:
     description:
-      - Name of the compute cluster in the inventory, kept in the Gateway's C(genai.gaap.io/cluster)
+      - Name of the compute cluster in the inventory, stored in the Gateway's C(genai.gaap.io/cluster)
         annotation.
     type: str
     default: ""
