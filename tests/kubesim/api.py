@@ -7,7 +7,6 @@ then write through the store so that resourceVersion and watches follow.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import random
 import uuid
@@ -19,7 +18,7 @@ from . import crd_validation, errors, kinds, patch, schema as schemas
 from .errors import ApiError
 from .resources import Registry, ResourceType, crd_types
 from .selectors import labels_match, parse_field_selector, parse_label_selector
-from .store import Store
+from .store import Store, clone
 from .validation import BuiltinDecoder, validate_metadata
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -66,7 +65,7 @@ class WriteOptions:
 
 def _strip_volatile(obj: dict[str, Any]) -> dict[str, Any]:
     """Copy an object without the fields a no-op write does not change."""
-    result = copy.deepcopy(obj)
+    result = clone(obj)
     metadata = result.get("metadata", {})
     metadata.pop("resourceVersion", None)
     metadata.pop("managedFields", None)
@@ -214,7 +213,7 @@ class Api:
                 if patch_type == "apply":
                     return self._apply_create(rt, namespace, name, body, options)
                 raise errors.not_found(rt.plural, rt.group, name)
-            current = self._present(rt, copy.deepcopy(old))
+            current = self._present(rt, clone(old))
             if patch_type == "json":
                 patched = patch.json_patch(current, body)
             elif patch_type == "merge":
@@ -288,7 +287,7 @@ class Api:
     def _check_body(self, rt: ResourceType, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise ApiError(400, f"the request body must be a JSON object describing a {rt.kind}")
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         kind = obj.get("kind")
         if not kind:
             obj["kind"] = rt.kind
@@ -367,7 +366,7 @@ class Api:
         options: WriteOptions,
         subresource: str,
     ) -> dict[str, Any]:
-        new = copy.deepcopy(new)
+        new = clone(new)
         new["apiVersion"] = rt.api_version
         new["kind"] = rt.kind
         new_metadata = new.setdefault("metadata", {})
@@ -380,7 +379,7 @@ class Api:
         new_metadata["resourceVersion"] = old_metadata["resourceVersion"]
 
         if subresource == "status":
-            merged = copy.deepcopy(self._present(rt, copy.deepcopy(old)))
+            merged = clone(self._present(rt, clone(old)))
             if "status" in new:
                 merged["status"] = new["status"]
             else:
@@ -388,12 +387,12 @@ class Api:
             new = merged
         elif "status" in rt.subresources:
             if "status" in old:
-                new["status"] = copy.deepcopy(old["status"])
+                new["status"] = clone(old["status"])
             else:
                 new.pop("status", None)
 
         new = self._decode_and_check(rt, new, options, admit=False)
-        if rt.has_generation and subresource != "status" and _spec_part(new) != _spec_part(self._present(rt, copy.deepcopy(old))):
+        if rt.has_generation and subresource != "status" and _spec_part(new) != _spec_part(self._present(rt, clone(old))):
             new["metadata"]["generation"] = old_metadata.get("generation", 1) + 1
         if old_metadata.get("deletionTimestamp"):
             added = set(new["metadata"].get("finalizers") or []) - set(old_metadata.get("finalizers") or [])
@@ -404,7 +403,7 @@ class Api:
         if rt.kind == "CustomResourceDefinition":
             self._establish_crd(new)
 
-        if _strip_volatile(new) == _strip_volatile(self._present(rt, copy.deepcopy(old))):
+        if _strip_volatile(new) == _strip_volatile(self._present(rt, clone(old))):
             return self._present(rt, old)
         if options.dry_run:
             return self._present(rt, new)
@@ -419,7 +418,7 @@ class Api:
         return self._present(rt, stored)
 
     def _to_storage(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        stored = copy.deepcopy(obj)
+        stored = clone(obj)
         if rt.storage_version:
             stored["apiVersion"] = f"{rt.group}/{rt.storage_version}" if rt.group else rt.storage_version
         return stored
@@ -444,7 +443,7 @@ class Api:
             raise ApiError(400, "PATCH, application/apply-patch+yaml requires fieldManager to be set; pass --field-manager or fieldManager=NAME")
         if not isinstance(body, dict):
             raise ApiError(400, "the apply configuration must be a YAML or JSON object")
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         metadata = obj.setdefault("metadata", {})
         if metadata.get("name") and metadata["name"] != name:
             raise ApiError(400, f"the name of the object ({metadata['name']}) does not match the name on the URL ({name})")
@@ -459,7 +458,7 @@ class Api:
             raise ApiError(400, "PATCH, application/apply-patch+yaml requires fieldManager to be set; pass --field-manager or fieldManager=NAME")
         if not isinstance(body, dict):
             raise ApiError(400, "the apply configuration must be a YAML or JSON object")
-        body = copy.deepcopy(body)
+        body = clone(body)
         body.get("metadata", {}).pop("resourceVersion", None)
         if rt.is_custom:
             return patch.merge_patch(current, body)
@@ -472,7 +471,7 @@ class Api:
         stamp = now()
         storage = [version["name"] for version in spec.get("versions", []) if version.get("storage")]
         crd["status"] = {
-            "acceptedNames": copy.deepcopy(spec.get("names", {})),
+            "acceptedNames": clone(spec.get("names", {})),
             "conditions": [
                 {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": stamp},
                 {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": stamp},

@@ -6,13 +6,13 @@ evaluated, so some objects a real server rejects are accepted here.
 
 from __future__ import annotations
 
-import copy
 import re
 from functools import lru_cache
 from typing import Any
 
 from . import errors
 from .errors import FieldError
+from .store import clone
 
 ROOT_FIELDS = {"apiVersion", "kind", "metadata"}
 JSON_TYPES = {
@@ -52,7 +52,7 @@ class CustomResourceValidator:
         self.unknown: list[str] = []
 
     def process(self, obj: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-        result = copy.deepcopy(obj)
+        result = clone(obj)
         properties = schema.get("properties") or {}
         for key in list(result):
             if key in ROOT_FIELDS:
@@ -71,7 +71,7 @@ class CustomResourceValidator:
     def _apply_defaults(self, value: dict[str, Any], schema: dict[str, Any], path: str) -> None:
         for key, prop in (schema.get("properties") or {}).items():
             if key not in value and "default" in prop and not (path == "" and key in ROOT_FIELDS):
-                value[key] = self._walk(copy.deepcopy(prop["default"]), prop, _child_path(path, key))
+                value[key] = self._walk(clone(prop["default"]), prop, _child_path(path, key))
 
     def _walk(self, value: Any, schema: dict[str, Any], path: str) -> Any:
         if value is None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from . import schema as schemas
 from .errors import ApiError
+from .store import clone
 
 DIRECTIVE = "$patch"
 RETAIN_KEYS = "$retainKeys"
@@ -17,8 +17,8 @@ DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList/"
 def merge_patch(target: Any, patch: Any) -> Any:
     """Apply a JSON merge patch: objects merge, null deletes, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    result = clone(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -31,7 +31,7 @@ def json_patch(target: Any, operations: Any) -> Any:
     """Apply a JSON patch (a list of operations) and return the new document."""
     if not isinstance(operations, list):
         raise ApiError(400, "the body of a JSON patch must be a list of operations")
-    document = copy.deepcopy(target)
+    document = clone(target)
     for operation in operations:
         if not isinstance(operation, dict) or "op" not in operation or "path" not in operation:
             raise ApiError(400, f"invalid JSON patch operation {operation!r}: each operation needs op and path")
@@ -112,15 +112,15 @@ def _apply_operation(document: Any, operation: dict[str, Any]) -> Any:
     op = operation["op"]
     path = operation["path"]
     if op == "add":
-        return _add(document, path, copy.deepcopy(operation.get("value")), replace=False)
+        return _add(document, path, clone(operation.get("value")), replace=False)
     if op == "replace":
-        return _add(document, path, copy.deepcopy(operation.get("value")), replace=True)
+        return _add(document, path, clone(operation.get("value")), replace=True)
     if op == "remove":
         _remove(document, path)
         return document
     if op in ("move", "copy"):
         source = operation.get("from", "")
-        value = _remove(document, source) if op == "move" else copy.deepcopy(_get(document, source))
+        value = _remove(document, source) if op == "move" else clone(_get(document, source))
         return _add(document, path, value, replace=False)
     if op == "test":
         if _get(document, path) != operation.get("value"):
@@ -143,7 +143,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any], schema: schemas.
     if directive == "delete":
         return {}
 
-    result = copy.deepcopy(original)
+    result = clone(original)
     orders: dict[str, list[Any]] = {}
     for key, value in patch.items():
         if key in (DIRECTIVE, RETAIN_KEYS):
@@ -194,13 +194,13 @@ def _merge_list(original: list[Any], patch: list[Any], schema: schemas.Schema | 
         result = list(original)
         for entry in patch:
             if entry not in result:
-                result.append(copy.deepcopy(entry))
+                result.append(clone(entry))
         return result
 
     if any(isinstance(entry, dict) and entry.get(DIRECTIVE) == "replace" for entry in patch):
         return [_strip_directives(entry) for entry in patch if not (isinstance(entry, dict) and DIRECTIVE in entry)]
 
-    result = copy.deepcopy(original)
+    result = clone(original)
     for entry in patch:
         if not isinstance(entry, dict):
             raise ApiError(400, f"strategic merge patch: list entry {entry!r} is not an object with merge key {merge_key}")

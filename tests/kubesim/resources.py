@@ -88,7 +88,7 @@ class ResourceType:
         return entries
 
 
-BUILTIN_GROUPS = {"", "apps", "rbac.authorization.k8s.io", "apiextensions.k8s.io"}
+BUILTIN_GROUPS = {"", "apps", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io"}
 
 
 def builtin_types() -> list[ResourceType]:
@@ -117,6 +117,11 @@ def builtin_types() -> list[ResourceType]:
         ResourceType("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
         ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
         ResourceType("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
+        # NOTE: admission policies are stored and served but not enforced.
+        ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", False,
+                     subresources=["status"], has_generation=True),
+        ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", False,
+                     has_generation=True),
         ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd", "crds"],
                      ["api-extensions"], subresources=["status"], has_generation=True),
     ]

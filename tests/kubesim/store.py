@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import deque
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 ResourceKey = tuple[str, str]  # (group, plural)
 ObjectKey = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 
 WATCH_LOG_SIZE = 20000
+
+
+def clone(value: Any) -> Any:
+    """Copy a JSON-like value; several times faster than copy.deepcopy for this data."""
+    if isinstance(value, dict):
+        return {key: clone(entry) for key, entry in value.items()}
+    if isinstance(value, list):
+        return [clone(entry) for entry in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -59,17 +68,27 @@ class Store:
     def get(self, resource: ResourceKey, namespace: str, name: str) -> dict[str, Any] | None:
         with self.lock:
             obj = self._objects.get(resource, {}).get((namespace, name))
-            return copy.deepcopy(obj) if obj is not None else None
+            return clone(obj) if obj is not None else None
 
     def list(self, resource: ResourceKey, namespace: str | None = None) -> tuple[list[dict[str, Any]], int]:
         """Return deep copies of the objects (of one namespace, or all) and the current revision."""
         with self.lock:
             objects = [
-                copy.deepcopy(obj)
+                clone(obj)
                 for (obj_namespace, _), obj in sorted(self._objects.get(resource, {}).items())
                 if namespace is None or obj_namespace == namespace
             ]
             return objects, self._revision
+
+    def select(self, resource: ResourceKey, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+        """Return copies of the objects for which `predicate` (given the stored object, read-only) is true."""
+        with self.lock:
+            return [clone(obj) for obj in self._objects.get(resource, {}).values() if predicate(obj)]
+
+    def uids(self) -> set[str]:
+        """Return the uid of every stored object."""
+        with self.lock:
+            return {obj["metadata"].get("uid", "") for objects in self._objects.values() for obj in objects.values()}
 
     def resources(self) -> list[ResourceKey]:
         with self.lock:
@@ -79,12 +98,12 @@ class Store:
         """Store an object under the next resourceVersion and return a copy of it."""
         with self.lock:
             self._revision += 1
-            stored = copy.deepcopy(obj)
+            stored = clone(obj)
             stored["metadata"]["resourceVersion"] = str(self._revision)
             metadata = stored["metadata"]
             self._objects.setdefault(resource, {})[(metadata.get("namespace", ""), metadata["name"])] = stored
             self._record(WatchEvent(self._revision, "ADDED" if created else "MODIFIED", resource, stored))
-            return copy.deepcopy(stored)
+            return clone(stored)
 
     def remove(self, resource: ResourceKey, namespace: str, name: str) -> dict[str, Any] | None:
         """Delete an object; the DELETED event carries a new resourceVersion."""
@@ -95,7 +114,7 @@ class Store:
             self._revision += 1
             obj["metadata"]["resourceVersion"] = str(self._revision)
             self._record(WatchEvent(self._revision, "DELETED", resource, obj))
-            return copy.deepcopy(obj)
+            return clone(obj)
 
     def events_after(self, revision: int) -> list[WatchEvent]:
         with self.lock:

@@ -33,6 +33,9 @@ class Controller:
     def start(self) -> None:
         self._thread.start()
 
+    def wake(self) -> None:
+        self._changed.set()
+
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
 

@@ -8,11 +8,11 @@ controller's reasons and messages.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from typing import Any
 
+from ..store import clone
 from .base import Controller, is_deleting, owned_by, owner_reference, set_condition
 from .events import record_event
 
@@ -35,7 +35,7 @@ def pod_template_hash(template: dict[str, Any], collision_count: int = 0) -> str
 
 
 def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
-    result = copy.deepcopy(template)
+    result = clone(template)
     labels = (result.get("metadata") or {}).get("labels") or {}
     labels.pop(HASH_LABEL, None)
     return result
@@ -93,7 +93,7 @@ class DeploymentController(Controller):
 
         revision = new_rs["metadata"].get("annotations", {}).get(REVISION_ANNOTATION)
         if revision and deployment["metadata"].get("annotations", {}).get(REVISION_ANNOTATION) != revision:
-            annotated = copy.deepcopy(deployment)
+            annotated = clone(deployment)
             annotated["metadata"].setdefault("annotations", {})[REVISION_ANNOTATION] = revision
             deployment = self.api.update(deployment_rt, namespace, deployment["metadata"]["name"], annotated)
         self._report(deployment_rt, deployment, new_rs, old, created_new)
@@ -102,9 +102,9 @@ class DeploymentController(Controller):
         namespace = deployment["metadata"]["namespace"]
         collision_count = (deployment.get("status") or {}).get("collisionCount", 0)
         template_hash = pod_template_hash(template, collision_count)
-        rs_template = copy.deepcopy(template)
+        rs_template = clone(template)
         rs_template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = template_hash
-        selector = copy.deepcopy(deployment["spec"].get("selector") or {})
+        selector = clone(deployment["spec"].get("selector") or {})
         selector.setdefault("matchLabels", {})[HASH_LABEL] = template_hash
         labels = dict((template.get("metadata") or {}).get("labels") or {})
         labels[HASH_LABEL] = template_hash
@@ -135,7 +135,7 @@ class DeploymentController(Controller):
         return created
 
     def _scale(self, rs_rt: Any, replica_set: dict[str, Any], replicas: int) -> dict[str, Any]:
-        scaled = copy.deepcopy(replica_set)
+        scaled = clone(replica_set)
         scaled["spec"]["replicas"] = replicas
         scaled["metadata"].setdefault("annotations", {})["deployment.kubernetes.io/desired-replicas"] = str(replicas)
         return self.api.update(rs_rt, replica_set["metadata"]["namespace"], replica_set["metadata"]["name"], scaled)
@@ -152,7 +152,7 @@ class DeploymentController(Controller):
         ready = sum((rs.get("status") or {}).get("readyReplicas", 0) for rs in all_sets)
         available = sum((rs.get("status") or {}).get("availableReplicas", 0) for rs in all_sets)
         updated = (new_rs.get("status") or {}).get("replicas", 0)
-        status = copy.deepcopy(deployment.get("status") or {})
+        status = clone(deployment.get("status") or {})
         status.update({"observedGeneration": deployment["metadata"].get("generation", 1), "replicas": replicas, "updatedReplicas": updated,
                        "readyReplicas": ready, "availableReplicas": available, "unavailableReplicas": max(0, desired - available)})
         for key in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"):

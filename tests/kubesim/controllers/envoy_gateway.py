@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import hashlib
 from typing import Any
 
@@ -18,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from ..errors import ApiError
+from ..store import clone
 from .base import Controller, set_condition
 
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
@@ -122,7 +122,7 @@ class EnvoyGatewayController(Controller):
         return None
 
     def _accept_class(self, class_rt: Any, gateway_class: dict[str, Any]) -> None:
-        status = copy.deepcopy(gateway_class.get("status") or {})
+        status = clone(gateway_class.get("status") or {})
         generation = gateway_class["metadata"].get("generation", 1)
         status["conditions"] = set_condition(
             status.get("conditions") or [], "Accepted", "True", "Accepted", "Valid GatewayClass", {"observedGeneration": generation},
@@ -150,7 +150,7 @@ class EnvoyGatewayController(Controller):
         desired = deployment["spec"].get("replicas", 1)
         addresses = [{"type": "IPAddress", "value": entry["ip"]} for entry in ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [] if entry.get("ip")]
 
-        status = copy.deepcopy(gateway.get("status") or {})
+        status = clone(gateway.get("status") or {})
         conditions = [entry for entry in status.get("conditions") or [] if entry.get("reason") != "Pending"]
         extra = {"observedGeneration": generation}
         conditions = set_condition(conditions, "Accepted", "True", "Accepted", "The Gateway has been scheduled by Envoy Gateway", extra)
@@ -266,7 +266,7 @@ class EnvoyGatewayController(Controller):
             current_ports = next((c.get("ports") for c in existing["spec"]["template"]["spec"]["containers"] if c["name"] == "envoy"), None)
             if current_ports == ports:
                 return existing
-            updated = copy.deepcopy(existing)
+            updated = clone(existing)
             for container in updated["spec"]["template"]["spec"]["containers"]:
                 if container["name"] == "envoy":
                     container["ports"] = ports
@@ -305,7 +305,7 @@ class EnvoyGatewayController(Controller):
             current = [{key: port.get(key) for key in ("name", "port", "protocol", "targetPort")} for port in existing["spec"].get("ports") or []]
             if current == ports:
                 return existing
-            updated = copy.deepcopy(existing)
+            updated = clone(existing)
             updated["spec"]["ports"] = ports
             return self.api.update(rt, namespace, name, updated)
         body = {
@@ -347,7 +347,7 @@ class EnvoyGatewayController(Controller):
         for rt, route in routes:
             route_namespace = route["metadata"]["namespace"]
             generation = route["metadata"].get("generation", 1)
-            status = copy.deepcopy(route.get("status") or {})
+            status = clone(route.get("status") or {})
             others = [entry for entry in status.get("parents") or [] if entry.get("controllerName") != CONTROLLER_NAME]
             ours = []
             for ref in route["spec"].get("parentRefs") or []:

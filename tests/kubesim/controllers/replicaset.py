@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from ..store import clone
 from .base import Controller, is_deleting, owned_by, owner_reference, pod_ready
 from .events import record_event
 
@@ -31,7 +31,7 @@ class ReplicaSetController(Controller):
         namespace = replica_set["metadata"]["namespace"]
         name = replica_set["metadata"]["name"]
         while len(owned) < desired:
-            template = copy.deepcopy(replica_set["spec"].get("template") or {})
+            template = clone(replica_set["spec"].get("template") or {})
             metadata = template.get("metadata") or {}
             pod = {
                 "apiVersion": "v1",
