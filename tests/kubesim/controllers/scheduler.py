@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..api import now
 from .base import Controller, is_deleting, set_condition
 from .events import record_event
 from .nodes import GPU_RESOURCE
@@ -95,5 +94,3 @@ class Scheduler(Controller):
         self.write_status(pod_rt, pod, status)
         record_event(self.api, pod, "FailedScheduling", message, COMPONENT, "Warning")
 
-
-__all__ = ["Scheduler", "gpu_request", "now"]
