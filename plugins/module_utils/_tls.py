@@ -4,18 +4,38 @@ validate_tls parses the inputs with _pem, checks them against the rules
 that Envoy and TLS clients apply, and returns every problem at once,
 together with warnings and the cleaned-up (canonical) forms to store.
 Messages name the value and the fix. They never contain key material.
+
+This file contains the flow and the wording of parse and hostname problems.
+The checks themselves live in _chain (issuers, path and order),
+_certificate_checks (one certificate at a time) and _trust (anchors).
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 import math
-import ssl
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.gaap.genai.plugins.module_utils._certificate_checks import (
+    _certificate_public_key,
+    _key_match_problems,
+    _key_strength_problems,
+    _serial_problems,
+    _server_usage_problems,
+    _signature_problems,
+    _validity_problems,
+)
+from ansible_collections.gaap.genai.plugins.module_utils._certificate_facts import fingerprint_sha256
+from ansible_collections.gaap.genai.plugins.module_utils._chain import (
+    _build_path,
+    _chain_structure_problems,
+    _deduplicate,
+    _find_leaf,
+    _is_ca,
+    _is_self_signed,
+    _role,
+)
 from ansible_collections.gaap.genai.plugins.module_utils._hostname import (
     hostname_problems,
     looks_like_key_material,
@@ -33,13 +53,17 @@ from ansible_collections.gaap.genai.plugins.module_utils._pem import (
     private_key_to_pkcs8,
 )
 from ansible_collections.gaap.genai.plugins.module_utils._problems import Problem
+from ansible_collections.gaap.genai.plugins.module_utils._tls_wording import _date, _describe
+from ansible_collections.gaap.genai.plugins.module_utils._trust import (
+    _anchors,
+    _chain_end,
+    _index_by_subject,
+    _strict_verification_warning,
+    _system_trust_store,
+)
 
 try:
     from cryptography import x509
-    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
-    from cryptography.x509.oid import ExtendedKeyUsageOID
 except ImportError as error:
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR: ImportError | None = error
@@ -47,39 +71,9 @@ else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 
-try:
-    from cryptography.x509 import verification as _verification
-except ImportError:
-    _verification = None
-
-try:
-    import certifi
-except ImportError:
-    certifi = None
-
-if HAS_CRYPTOGRAPHY:
-    _EKU_NAMES = {
-        ExtendedKeyUsageOID.SERVER_AUTH: "serverAuth",
-        ExtendedKeyUsageOID.CLIENT_AUTH: "clientAuth",
-        ExtendedKeyUsageOID.CODE_SIGNING: "codeSigning",
-        ExtendedKeyUsageOID.EMAIL_PROTECTION: "emailProtection",
-        ExtendedKeyUsageOID.TIME_STAMPING: "timeStamping",
-        ExtendedKeyUsageOID.OCSP_SIGNING: "OCSPSigning",
-    }
-
-# Envoy rejects RSA server certificates under 2048 bits. Since Envoy 1.33
-# (envoyproxy/envoy pull request 36369, in Envoy Gateway 1.3 and later) it
-# accepts ECDSA leaf keys on P-256, P-384 and P-521. Older versions take P-256 only.
-MIN_RSA_BITS = 2048
-ALLOWED_CURVES = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}
-# Browsers and current TLS libraries reject certificates signed with these.
-WEAK_SIGNATURE_HASHES = frozenset({"sha1", "md5"})
 MAX_SHOWN_NAMES = 10
 
 _DAY = datetime.timedelta(days=1)
-_ISSUED = "issued"
-_BAD_SIGNATURE = "bad_signature"
-_NOT_ISSUED = "not_issued"
 
 
 @dataclass
@@ -108,24 +102,6 @@ class TlsValidation:
 
 
 # Wording helpers ----------------------------------------------------------
-
-
-def _describe(certificate: Any) -> str:
-    try:
-        return certificate.subject.rfc4514_string() or "(empty subject)"
-    except ValueError:
-        return "(unreadable subject)"
-
-
-def _describe_issuer(certificate: Any) -> str:
-    try:
-        return certificate.issuer.rfc4514_string() or "(empty issuer)"
-    except ValueError:
-        return "(unreadable issuer)"
-
-
-def _date(moment: datetime.datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _list_names(names: list[str]) -> str:
@@ -229,333 +205,15 @@ def _key_parse_problems(parse: KeyParse) -> list[Problem]:
     return problems
 
 
-# Chain structure ----------------------------------------------------------
-
-
-def _verify_legacy_signature(child: Any, parent: Any) -> bool:
-    """Verify a signature that verify_directly_issued_by rejects by algorithm, such as SHA-1 with RSA.
-
-    Such certificates are still reported (weak_signature), but their
-    signature must not be mistaken for a wrong issuer.
-    """
-    public_key = parent.public_key()
-    algorithm = child.signature_hash_algorithm
-    arguments: tuple[Any, ...]
-    if isinstance(public_key, rsa.RSAPublicKey):
-        arguments = (child.signature_algorithm_parameters, algorithm)
-    elif isinstance(public_key, ec.EllipticCurvePublicKey):
-        arguments = (ec.ECDSA(algorithm),)
-    elif isinstance(public_key, dsa.DSAPublicKey):
-        arguments = (algorithm,)
-    else:
-        return False
-    public_key.verify(child.signature, child.tbs_certificate_bytes, *arguments)
-    return True
-
-
-def _signature_verifies(child: Any, parent: Any) -> bool | None:
-    """Verify child's signature with parent's key; None when the algorithm cannot be checked here."""
-    try:
-        child.verify_directly_issued_by(parent)
-        return True
-    except InvalidSignature:
-        return False
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        pass
-
-    # Only a weak hash explains the rejection. Anything else, such as a key
-    # type that cannot have made this signature, is a wrong issuer.
-    if not _signature_problems(child, "certificate"):
-        return False
-    try:
-        return _verify_legacy_signature(child, parent)
-    except InvalidSignature:
-        return False
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        # For example MD5, which the OpenSSL build may refuse to verify at all.
-        return None
-
-
-# Certificates hash and compare by their DER, and chain analysis checks the
-# same pairs many times, so each pair is verified once.
-@functools.lru_cache(maxsize=256)
-def _relation(child: Any, parent: Any) -> str:
-    """Tell whether parent issued child: by name and signature, by name only, or not at all.
-
-    A signature whose algorithm cannot be verified counts as issued, because
-    the names match and weak_signature already reports the algorithm.
-    """
-    if child.issuer != parent.subject:
-        return _NOT_ISSUED
-    if _signature_verifies(child, parent) is False:
-        return _BAD_SIGNATURE
-    return _ISSUED
-
-
-def _is_self_signed(certificate: Any) -> bool:
-    return _relation(certificate, certificate) == _ISSUED
-
-
-def _deduplicate(certificates: list[Any], findings: list[Problem]) -> list[Any]:
-    unique: list[Any] = []
-    seen: set[bytes] = set()
-    for certificate in certificates:
-        fingerprint = certificate.fingerprint(hashes.SHA256())
-        if fingerprint in seen:
-            findings.append(Problem("duplicate_certificate",
-                                    f"The certificate {_describe(certificate)} appears more than once in "
-                                    "certificate; the copy was removed."))
-            continue
-        seen.add(fingerprint)
-        unique.append(certificate)
-    return unique
-
-
-def _public_key_der(key: Any) -> bytes | None:
-    try:
-        return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        return None
-
-
-def _certificate_public_key(certificate: Any) -> Any:
-    try:
-        return certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm):
-        return None
-
-
-def _find_leaf(certificates: list[Any], key: Any) -> int:
-    """Pick the leaf: the certificate matching the key, else the first that issued none of the others."""
-    if key is not None:
-        key_der = _public_key_der(key.public_key())
-        for index, certificate in enumerate(certificates):
-            public_key = _certificate_public_key(certificate)
-            if key_der is not None and public_key is not None and _public_key_der(public_key) == key_der:
-                return index
-
-    issuers = set()
-    for child_index, child in enumerate(certificates):
-        for parent_index, parent in enumerate(certificates):
-            if child_index != parent_index and _relation(child, parent) != _NOT_ISSUED:
-                issuers.add(parent_index)
-    for index in range(len(certificates)):
-        if index not in issuers:
-            return index
-    return 0
-
-
-def _build_path(certificates: list[Any], leaf_index: int) -> list[int]:
-    """Follow issuers from the leaf through the supplied certificates; return their indexes."""
-    path = [leaf_index]
-    while True:
-        current = certificates[path[-1]]
-        if _is_self_signed(current):
-            return path
-
-        candidates = [index for index in range(len(certificates))
-                      if index not in path and _relation(current, certificates[index]) != _NOT_ISSUED]
-        if not candidates:
-            return path
-
-        # Prefer a parent whose signature verifies, then the one that follows in the input.
-        candidates.sort(key=lambda index: (_relation(current, certificates[index]) != _ISSUED,
-                                           index != path[-1] + 1))
-        path.append(candidates[0])
-
-
-def _role(position: int, path_length: int, certificate: Any) -> str:
-    if position == 0:
-        return "leaf certificate"
-    if position == path_length - 1 and _is_self_signed(certificate):
-        return "root certificate"
-    return "intermediate certificate"
-
-
-def _is_ca(certificate: Any) -> bool | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return None
-    except ValueError:
-        return None
-
-
-def _chain_structure_problems(certificates: list[Any], path: list[int]) -> list[Problem]:
-    problems = []
-
-    for position in range(len(path) - 1):
-        child = certificates[path[position]]
-        parent = certificates[path[position + 1]]
-        if _relation(child, parent) == _BAD_SIGNATURE:
-            problems.append(Problem("chain_signature_invalid",
-                                    f"The certificate {_describe(child)} names {_describe(parent)} as its issuer, "
-                                    "but its signature does not verify with that certificate's key; get the "
-                                    "matching issuer certificate from your CA (it may have been reissued with "
-                                    "a new key)."))
-        # A self-signed root at the end is removed before serving, and old
-        # version 1 roots carry no basicConstraints at all.
-        is_removed_root = position + 1 == len(path) - 1 and _is_self_signed(parent)
-        if _is_ca(parent) is not True and not is_removed_root:
-            problems.append(Problem("chain_incomplete",
-                                    f"The certificate {_describe(parent)} issued {_describe(child)} but is not a CA "
-                                    "certificate (basicConstraints CA:TRUE is missing), so clients reject the "
-                                    "chain; supply the chain of intermediate CA certificates from your CA."))
-
-    if path != list(range(len(path))):
-        order = "; ".join(_describe(certificates[index]) for index in path)
-        problems.append(Problem("chain_order",
-                                f"The certificates are out of order: the leaf must come first and each "
-                                f"certificate must be followed by its issuer. Reorder them as: {order}."))
-
-    extras = [index for index in range(len(certificates)) if index not in path]
-    if extras:
-        top = certificates[path[-1]]
-        if _is_self_signed(top):
-            for index in extras:
-                problems.append(Problem("chain_order",
-                                        f"The certificate {_describe(certificates[index])} is not part of the chain "
-                                        f"of {_describe(certificates[path[0]])}; remove it."))
-        else:
-            following = certificates[extras[0]]
-            others = f" and {len(extras) - 1} more, which follow," if len(extras) > 1 else ", which follows,"
-            problems.append(Problem("chain_incomplete",
-                                    f"The issuer of {_describe(top)} ({_describe_issuer(top)}) is missing: "
-                                    f"{_describe(following)}{others} did not issue it. Insert the "
-                                    f"certificate of {_describe_issuer(top)} from your CA right after "
-                                    f"{_describe(top)}, and remove certificates that do not belong to this chain."))
-    return problems
-
-
-# Per-certificate checks ----------------------------------------------------
-
-
-def _validity_problems(certificate: Any, role: str, now: datetime.datetime) -> list[Problem]:
-    not_before = certificate.not_valid_before_utc
-    not_after = certificate.not_valid_after_utc
-    span = f"valid from {_date(not_before)} to {_date(not_after)}"
-
-    if now > not_after:
-        return [Problem("certificate_expired",
-                        f"The {role} {_describe(certificate)} expired on {_date(not_after)} ({span}); "
-                        "renew it and supply the new certificate.")]
-    if now < not_before:
-        return [Problem("certificate_not_yet_valid",
-                        f"The {role} {_describe(certificate)} is not valid before {_date(not_before)} ({span}); "
-                        "wait until then or check the clock of the CA that issued it.")]
-    return []
-
-
-def _serial_problems(certificate: Any, role: str) -> list[Problem]:
-    with warnings.catch_warnings():
-        # cryptography warns about a negative serial number, which this check reports.
-        warnings.simplefilter("ignore")
-        serial_number = certificate.serial_number
-    if serial_number >= 0:
-        return []
-    # NOTE: the Go rule is from the Go 1.23 release notes (x509negativeserial); Envoy Gateway is built with Go.
-    return [Problem("certificate_unreadable",
-                    f"The {role} {_describe(certificate)} has a negative serial number, which RFC 5280 forbids "
-                    "and which Envoy Gateway cannot parse (Go crypto/x509 rejects it since Go 1.23); have it "
-                    "reissued by your CA.")]
-
-
-def _key_description(public_key: Any) -> str:
-    if isinstance(public_key, rsa.RSAPublicKey):
-        return f"RSA {public_key.key_size}-bit"
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return f"EC {ALLOWED_CURVES.get(public_key.curve.name, public_key.curve.name)}"
-    if isinstance(public_key, ed25519.Ed25519PublicKey):
-        return "Ed25519"
-    if isinstance(public_key, ed448.Ed448PublicKey):
-        return "Ed448"
-    if isinstance(public_key, dsa.DSAPublicKey):
-        return "DSA"
-    if isinstance(public_key, x25519.X25519PublicKey):
-        return "X25519"
-    if isinstance(public_key, x448.X448PublicKey):
-        return "X448"
-    return type(public_key).__name__
-
-
-def _key_strength_problems(public_key: Any, role: str, certificate: Any) -> list[Problem]:
-    name = f"The {role} {_describe(certificate)}"
-    if isinstance(public_key, rsa.RSAPublicKey):
-        if public_key.key_size < MIN_RSA_BITS:
-            return [Problem("weak_key", f"{name} has an RSA key of {public_key.key_size} bits; clients reject "
-                                        f"keys under {MIN_RSA_BITS} bits, so reissue it with RSA 2048 or more "
-                                        "or EC P-256.")]
-        return []
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        if public_key.curve.name not in ALLOWED_CURVES:
-            return [Problem("weak_key", f"{name} has an EC key on curve {public_key.curve.name}; Envoy and "
-                                        "TLS clients accept only P-256, P-384 and P-521, so reissue it on P-256.")]
-        return []
-    if role == "leaf certificate":
-        return [Problem("unsupported_key_type", f"{name} has a key of type {_key_description(public_key)}, "
-                                                "which Envoy cannot serve; reissue it with an RSA (2048 bits or more) or "
-                                                "EC P-256 key.")]
-    return []
-
-
-def _key_match_problems(leaf: Any, key: Any) -> list[Problem]:
-    public_key = _certificate_public_key(leaf)
-    if public_key is None:
-        return []
-
-    certificate_kind = _key_description(public_key).split()[0]
-    key_kind = _key_description(key.public_key()).split()[0]
-    if certificate_kind != key_kind:
-        return [Problem("key_mismatch", f"The private_key is an {key_kind} key, but the leaf certificate "
-                                        f"{_describe(leaf)} holds an {certificate_kind} key; supply the key "
-                                        "that was generated with this certificate's request.")]
-
-    if _public_key_der(public_key) != _public_key_der(key.public_key()):
-        return [Problem("key_mismatch", f"The private_key does not belong to the leaf certificate "
-                                        f"{_describe(leaf)}; supply the key that was generated with this "
-                                        "certificate's request.")]
-    return []
-
-
-def _signature_problems(certificate: Any, role: str) -> list[Problem]:
-    try:
-        algorithm = certificate.signature_hash_algorithm
-    except UnsupportedAlgorithm:
-        return []
-    if algorithm is None or algorithm.name not in WEAK_SIGNATURE_HASHES:
-        return []
-    return [Problem("weak_signature", f"The {role} {_describe(certificate)} is signed with "
-                                      f"{algorithm.name.upper()}, which clients reject; have it reissued "
-                                      "with SHA-256.")]
-
-
-def _server_usage_problems(leaf: Any) -> list[Problem]:
-    problems = []
-    try:
-        usage = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except (x509.ExtensionNotFound, ValueError):
-        usage = None
-    if usage is not None:
-        allowed = {ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
-        if not allowed.intersection(usage):
-            names = ", ".join(_EKU_NAMES.get(oid, oid.dotted_string) for oid in usage) or "nothing"
-            problems.append(Problem("not_server_certificate",
-                                    f"The leaf certificate {_describe(leaf)} allows only {names} "
-                                    "(extendedKeyUsage) and not serverAuth; request a TLS server certificate."))
-
-    try:
-        key_usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
-    except (x509.ExtensionNotFound, ValueError):
-        key_usage = None
-    if key_usage is not None and not key_usage.digital_signature:
-        problems.append(Problem("not_server_certificate",
-                                f"The leaf certificate {_describe(leaf)} has a keyUsage without "
-                                "digitalSignature, which TLS servers need to sign the handshake; request a TLS "
-                                "server certificate."))
-    return problems
+# Hostname coverage --------------------------------------------------------
 
 
 def _dns_names(leaf: Any) -> list[str] | None:
+    """Return the SAN dNSNames in lower case, None without a SAN extension, [] when it is unreadable.
+
+    _certificate_facts.dns_names returns [] in both cases and keeps the case,
+    so it cannot tell the hostname check that the SAN extension is missing.
+    """
     try:
         names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -577,69 +235,6 @@ def _hostname_problems(leaf: Any, hostname: str, shown_hostname: str, dns_names:
                     f"The certificate for {_describe(leaf)} does not cover host {shown_hostname}; its SANs are "
                     f"{listed}. Use a certificate whose SANs include {shown_hostname}, or change hostname to one "
                     "of them.")]
-
-
-# Trust anchors -------------------------------------------------------------
-
-
-def _index_by_subject(certificates: list[Any]) -> dict[Any, list[Any]]:
-    index: dict[Any, list[Any]] = {}
-    for certificate in certificates:
-        index.setdefault(certificate.subject, []).append(certificate)
-    return index
-
-
-@functools.lru_cache(maxsize=1)
-def _system_trust_store() -> tuple[Any, ...]:
-    """Load the system trust anchors: certifi if installed, else the OpenSSL default CA file."""
-    paths = []
-    if certifi is not None:
-        paths.append(certifi.where())
-    else:
-        # NOTE: only the CA file is read; a hashed CA directory (capath) alone is not searched.
-        defaults = ssl.get_default_verify_paths()
-        paths.extend(path for path in (defaults.cafile, defaults.openssl_cafile) if path)
-
-    for path in paths:
-        try:
-            with open(path, "rb") as handle, warnings.catch_warnings():
-                # Some public roots carry a non-positive serial, which cryptography
-                # loads with a deprecation warning that means nothing to the user.
-                warnings.simplefilter("ignore")
-                return tuple(x509.load_pem_x509_certificates(handle.read()))
-        except (OSError, ValueError):
-            continue
-    return ()
-
-
-def _anchors(top: Any, store: dict[Any, list[Any]]) -> bool:
-    """Tell whether the top certificate of the chain is in the store or issued by a store certificate."""
-    top_der = top.public_bytes(serialization.Encoding.DER)
-    for candidate in store.get(top.subject, []):
-        if candidate.public_bytes(serialization.Encoding.DER) == top_der:
-            return True
-    return any(_relation(top, candidate) == _ISSUED for candidate in store.get(top.issuer, []))
-
-
-def _strict_verification_warning(chain: list[Any], anchors: list[Any], hostname: str,
-                                 now: datetime.datetime) -> list[Problem]:
-    """Run the RFC 5280 verifier of cryptography as a second opinion on an anchored chain."""
-    if _verification is None:
-        return []
-    try:
-        verifier = (_verification.PolicyBuilder()
-                    .store(_verification.Store(anchors))
-                    .time(now)
-                    .build_server_verifier(_verification.DNSName(hostname)))
-        verifier.verify(chain[0], chain[1:])
-    except _verification.VerificationError as error:
-        return [Problem("chain_untrusted",
-                        f"The chain anchors in ca_bundle by name and signature, but a strict RFC 5280 verifier "
-                        f"rejects it ({error}); clients with strict checks may reject the endpoint, so have the "
-                        "certificates reissued by your CA.")]
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        return []
-    return []
 
 
 # Entry point ---------------------------------------------------------------
@@ -760,7 +355,7 @@ def _certificate_problems(certificates: list[Any], path: list[int], now: datetim
 
 def _describe_leaf(result: TlsValidation, leaf: Any) -> None:
     result.subject = _describe(leaf)
-    result.fingerprint_sha256 = leaf.fingerprint(hashes.SHA256()).hex(":").upper()
+    result.fingerprint_sha256 = fingerprint_sha256(leaf)
     result.not_before = leaf.not_valid_before_utc
     result.not_after = leaf.not_valid_after_utc
     result.dns_names = _dns_names(leaf) or []
@@ -781,14 +376,9 @@ def _leaf_warnings(result: TlsValidation, leaf: Any, now: datetime.datetime, exp
                                        "days; renew it soon."))
 
 
-def _chain_end(top: Any) -> str:
-    if _is_self_signed(top):
-        return f"The chain ends at the root {_describe(top)}, which"
-    return f"The chain ends at {_describe(top)}, whose issuer {_describe_issuer(top)}"
-
-
 def _trust_findings(result: TlsValidation, chain: list[Any], ca_bundle: str | bytes | None,
                     now: datetime.datetime, strict: bool) -> None:
+    """Record whether the chain is anchored in ca_bundle, or else in the system trust store."""
     top = chain[-1]
     lone_self_signed = len(chain) == 1 and _is_self_signed(top)
     if lone_self_signed:
