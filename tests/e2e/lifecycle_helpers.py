@@ -85,6 +85,75 @@ def prepare_cluster(api: Any) -> None:
         apps.create_namespaced_deployment(NAMESPACE, controller_deployment(name))
 
 
+def create_endpoint_objects(api: Any, certificates: Any, name: str, description: str = "", cluster: str = "kubesim") -> None:
+    """Create an endpoint's Secret and Gateway straight through the API, as genai_endpoint would.
+
+    This skips one Ansible run per endpoint; the genai_endpoint module has
+    end-to-end tests of its own.
+    """
+    from kubernetes import client
+
+    from ansible_collections.gaap.genai.plugins.module_utils._endpoint import (
+        EndpointSpec,
+        desired_gateway,
+        desired_secret,
+    )
+
+    spec = EndpointSpec(
+        name=name,
+        namespace=NAMESPACE,
+        hostname=f"{name}.genai.example.test",
+        description=description,
+        cluster=cluster,
+        certificate_chain_pem=certificates.certificate.read_text(),
+        private_key_pem=certificates.private_key.read_text(),
+    )
+    client.CoreV1Api(api).create_namespaced_secret(NAMESPACE, desired_secret(spec))
+    client.CustomObjectsApi(api).create_namespaced_custom_object(GATEWAY_GROUP, "v1", NAMESPACE, "gateways", desired_gateway(spec))
+
+
+def describe_in_process(kubeconfig: Path, name: str) -> dict | None:
+    """Compute an endpoint's facts with the module's own code, without starting Ansible."""
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+
+    from ansible_collections.gaap.genai.plugins.module_utils._info import (
+        describe_endpoint,
+        read_controllers,
+        read_endpoint_objects,
+        read_gateways,
+    )
+
+    k8s_client = get_api_client(kubeconfig=str(kubeconfig))
+    gateways = read_gateways(k8s_client, NAMESPACE, name)
+    if not gateways:
+        return None
+    return describe_endpoint(read_endpoint_objects(k8s_client, gateways[0]), read_controllers(k8s_client, NAMESPACE))
+
+
+def wait_for_state(kubeconfig: Path, name: str, state: str) -> dict | None:
+    """Wait until the endpoint reaches state, polling in process; return its last facts."""
+    return wait_until(
+        lambda: describe_in_process(kubeconfig, name),
+        lambda facts: facts is not None and facts["state"] == state,
+    )
+
+
+def post_pod_fault(api: Any, mode: str, label_selector: str) -> None:
+    """Make kubesim keep the matching pods in a failure mode (ImagePullBackOff, CrashLoopBackOff, Unschedulable)."""
+    configuration = api.configuration
+    response = api.call_api(
+        "POST",
+        f"{configuration.host}/kubesim/faults",
+        header_params={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": configuration.api_key["BearerToken"],
+        },
+        body={"rules": [{"type": "pod", "mode": mode, "labelSelector": label_selector, "namespace": NAMESPACE}]},
+    )
+    assert response.status == 200, response.data
+
+
 def wait_until(probe: Callable[[], Any], accept: Callable[[Any], bool], attempts: int = 40, delay: float = 0.5) -> Any:
     """Call probe until accept(result) holds, and return the last result.
 
@@ -105,13 +174,8 @@ def only_endpoint(result: dict) -> dict | None:
     return endpoints[0] if len(endpoints) == 1 else None
 
 
-def state_of(result: dict) -> str | None:
-    endpoint = only_endpoint(result)
-    return endpoint["state"] if endpoint else None
-
-
-def expired_certificate_pem(hostname: str) -> str:
-    """Make a self-signed certificate for hostname that expired yesterday."""
+def self_signed_certificate_pem(hostname: str, days_valid_from_now: int = 30) -> str:
+    """Make a self-signed certificate for hostname with a fresh key; a negative count makes it expired."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -126,12 +190,17 @@ def expired_certificate_pem(hostname: str) -> str:
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=30))
-        .not_valid_after(now - datetime.timedelta(days=1))
+        .not_valid_before(now - datetime.timedelta(days=60))
+        .not_valid_after(now + datetime.timedelta(days=days_valid_from_now))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(hostname)]), critical=False)
         .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def expired_certificate_pem(hostname: str) -> str:
+    """Make a self-signed certificate for hostname that expired yesterday."""
+    return self_signed_certificate_pem(hostname, days_valid_from_now=-1)
 
 
 def replace_certificate(api: Any, secret_name: str, pem: str) -> None:

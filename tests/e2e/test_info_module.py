@@ -1,7 +1,13 @@
-"""The genai_endpoint_info module against a simulated cluster, one state at a time."""
+"""The genai_endpoint_info module against a simulated cluster, one state at a time.
+
+Waiting for a state polls with the module's own code in process, because an
+Ansible run per poll would make the suite slow; each test then checks the
+result of the module or of that code once.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -11,14 +17,18 @@ from e2e.helpers import crds_dir, run_module
 from e2e.lifecycle_helpers import (
     NAMESPACE,
     api_client,
+    create_endpoint_objects,
+    describe_in_process,
     endpoint_info,
     expired_certificate_pem,
     only_endpoint,
+    post_pod_fault,
     prepare_cluster,
     replace_certificate,
-    state_of,
+    run_any_module,
+    self_signed_certificate_pem,
     unreachable_kubeconfig,
-    wait_until,
+    wait_for_state,
 )
 from kubesim.testing import running_kubesim
 
@@ -31,28 +41,24 @@ def api(cluster) -> Any:
     return client
 
 
-def create_endpoint(kubeconfig: Path, certificates, name: str, **extra: Any) -> dict:
-    result = run_module(
-        kubeconfig,
+def proxy_selector(name: str) -> str:
+    return f"gateway.envoyproxy.io/owning-gateway-name={name}"
+
+
+def test_module_creates_listed_endpoint(cluster, api, certificates) -> None:
+    created = run_module(
+        cluster.kubeconfig,
         {
-            "name": name,
-            "hostname": f"{name}.genai.example.test",
+            "name": "info-alpha",
+            "hostname": "info-alpha.genai.example.test",
+            "description": "Chat models",
+            "cluster": "kubesim",
             "certificate_path": str(certificates.certificate),
             "private_key_path": str(certificates.private_key),
-            "cluster": "kubesim",
-            **extra,
         },
     )
-    assert result.get("failed") is not True, result.get("msg")
-    return result
+    assert created.get("failed") is not True, created.get("msg")
 
-
-def wait_for_state(kubeconfig: Path, name: str, state: str) -> dict:
-    return wait_until(lambda: endpoint_info(kubeconfig, name=name), lambda result: state_of(result) == state)
-
-
-def test_lists_managed_endpoints(cluster, api, certificates) -> None:
-    create_endpoint(cluster.kubeconfig, certificates, "info-alpha", description="Chat models")
     result = endpoint_info(cluster.kubeconfig)
     listed = {endpoint["name"]: endpoint for endpoint in result["endpoints"]}
 
@@ -62,33 +68,25 @@ def test_lists_managed_endpoints(cluster, api, certificates) -> None:
     assert listed["info-alpha"]["cluster"] == "kubesim"
 
 
-def test_active_when_pods_ready(cluster, api, certificates) -> None:
-    create_endpoint(cluster.kubeconfig, certificates, "info-bravo")
-    endpoint = only_endpoint(wait_for_state(cluster.kubeconfig, "info-bravo", "Active"))
+def test_module_reports_active(cluster, api, certificates) -> None:
+    create_endpoint_objects(api, certificates, "info-bravo")
+    wait_for_state(cluster.kubeconfig, "info-bravo", "Active")
+    result = endpoint_info(cluster.kubeconfig, name="info-bravo")
+    endpoint = only_endpoint(result)
 
     assert endpoint is not None
     assert endpoint["state"] == "Active", endpoint["reason"]
     assert endpoint["pods_ready"] == endpoint["pods_desired"]
     assert endpoint["pods_desired"] >= 1
-
-
-def test_controllers_reported_ready(cluster, api) -> None:
-    result = endpoint_info(cluster.kubeconfig)
-    controllers = {controller["name"]: controller for controller in result["controllers"]}
-
-    assert set(controllers) == {"envoy-gateway", "ai-gateway-controller"}
-    assert wait_until(
-        lambda: endpoint_info(cluster.kubeconfig)["controllers"],
-        lambda found: all(controller["ready"] for controller in found),
-    ) == [
+    assert result["controllers"] == [
         {"name": "envoy-gateway", "ready": True, "reason": "ready"},
         {"name": "ai-gateway-controller", "ready": True, "reason": "ready"},
     ]
 
 
 def test_certificate_days_left(cluster, api, certificates) -> None:
-    create_endpoint(cluster.kubeconfig, certificates, "info-charlie")
-    endpoint = only_endpoint(endpoint_info(cluster.kubeconfig, name="info-charlie"))
+    create_endpoint_objects(api, certificates, "info-charlie")
+    endpoint = describe_in_process(cluster.kubeconfig, "info-charlie")
 
     # tlsfactory makes leaves valid for 90 days by default.
     assert endpoint["certificate_days_left"] in (89, 90)
@@ -98,33 +96,55 @@ def test_certificate_days_left(cluster, api, certificates) -> None:
 def test_missing_secret_failed(cluster, api, certificates) -> None:
     from kubernetes import client
 
-    create_endpoint(cluster.kubeconfig, certificates, "info-delta")
+    create_endpoint_objects(api, certificates, "info-delta")
     client.CoreV1Api(api).delete_namespaced_secret("info-delta-tls", NAMESPACE)
-    endpoint = only_endpoint(endpoint_info(cluster.kubeconfig, name="info-delta"))
+    endpoint = describe_in_process(cluster.kubeconfig, "info-delta")
 
     assert endpoint["state"] == "Failed"
     assert "info-delta-tls is missing" in endpoint["reason"]
 
 
 def test_expired_certificate_failed(cluster, api, certificates) -> None:
-    create_endpoint(cluster.kubeconfig, certificates, "info-echo")
+    create_endpoint_objects(api, certificates, "info-echo")
     replace_certificate(api, "info-echo-tls", expired_certificate_pem("info-echo.genai.example.test"))
-    endpoint = only_endpoint(endpoint_info(cluster.kubeconfig, name="info-echo"))
+    endpoint = describe_in_process(cluster.kubeconfig, "info-echo")
 
     assert endpoint["state"] == "Failed"
     assert "expired" in endpoint["reason"]
     assert endpoint["certificate_days_left"] < 0
 
 
+def test_foreign_certificate_invalid_ref(cluster, api, certificates) -> None:
+    create_endpoint_objects(api, certificates, "info-kilo")
+    replace_certificate(api, "info-kilo-tls", self_signed_certificate_pem("info-kilo.genai.example.test"))
+    endpoint = wait_for_state(cluster.kubeconfig, "info-kilo", "Failed")
+
+    assert endpoint["state"] == "Failed", endpoint["reason"]
+    assert "InvalidCertificateRef" in endpoint["reason"]
+
+
+@pytest.mark.parametrize(
+    ("name", "mode"),
+    [("info-lima", "ImagePullBackOff"), ("info-mike", "CrashLoopBackOff"), ("info-oscar", "Unschedulable")],
+)
+def test_pod_fault_failed(cluster, api, certificates, name: str, mode: str) -> None:
+    post_pod_fault(api, mode, proxy_selector(name))
+    create_endpoint_objects(api, certificates, name)
+    endpoint = wait_for_state(cluster.kubeconfig, name, "Failed")
+
+    assert endpoint["state"] == "Failed", endpoint["reason"]
+    assert mode in endpoint["reason"]
+
+
 def test_address_from_load_balancer(cluster, api, certificates) -> None:
     from kubernetes import client
 
-    create_endpoint(cluster.kubeconfig, certificates, "info-foxtrot")
-    proxy = wait_for_state(cluster.kubeconfig, "info-foxtrot", "Active")["endpoints"][0]["proxy_deployment"]
+    create_endpoint_objects(api, certificates, "info-foxtrot")
+    proxy = wait_for_state(cluster.kubeconfig, "info-foxtrot", "Active")["proxy_deployment"]
     client.CoreV1Api(api).patch_namespaced_service_status(
         proxy, NAMESPACE, {"status": {"loadBalancer": {"ingress": [{"ip": "192.0.2.10"}]}}}
     )
-    endpoint = only_endpoint(endpoint_info(cluster.kubeconfig, name="info-foxtrot"))
+    endpoint = describe_in_process(cluster.kubeconfig, "info-foxtrot")
 
     assert endpoint["address"] == "192.0.2.10"
 
@@ -137,9 +157,7 @@ def test_unknown_name_empty_list(cluster, api) -> None:
 
 
 def test_check_mode_reads_too(cluster, api, certificates) -> None:
-    from e2e.lifecycle_helpers import run_any_module
-
-    create_endpoint(cluster.kubeconfig, certificates, "info-golf")
+    create_endpoint_objects(api, certificates, "info-golf")
     result = run_any_module("gaap.genai.genai_endpoint_info", cluster.kubeconfig, {"name": "info-golf"}, check=True)
 
     assert result["changed"] is False
@@ -147,10 +165,8 @@ def test_check_mode_reads_too(cluster, api, certificates) -> None:
 
 
 def test_result_has_no_key_material(cluster, api, certificates) -> None:
-    import json
-
-    create_endpoint(cluster.kubeconfig, certificates, "info-hotel")
-    text = json.dumps(endpoint_info(cluster.kubeconfig))
+    create_endpoint_objects(api, certificates, "info-hotel")
+    text = json.dumps(endpoint_info(cluster.kubeconfig, name="info-hotel"))
     key_lines = [line for line in certificates.private_key.read_text().splitlines() if line and not line.startswith("-----")]
 
     assert [line for line in key_lines if line in text] == []
@@ -175,17 +191,13 @@ def slow_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def test_initializing_while_pods_start(slow_cluster, certificates) -> None:
-    create_endpoint(slow_cluster.kubeconfig, certificates, "info-india")
-    endpoint = only_endpoint(endpoint_info(slow_cluster.kubeconfig, name="info-india"))
+    create_endpoint_objects(api_client(slow_cluster.kubeconfig), certificates, "info-india")
+    result = endpoint_info(slow_cluster.kubeconfig, name="info-india")
+    endpoint = only_endpoint(result)
 
     assert endpoint["state"] == "Initializing", endpoint["reason"]
     assert endpoint["pods_ready"] == 0
-
-
-def test_controllers_starting_not_ready(slow_cluster) -> None:
-    controllers = endpoint_info(slow_cluster.kubeconfig)["controllers"]
-
-    assert [controller["ready"] for controller in controllers] == [False, False]
+    assert [controller["ready"] for controller in result["controllers"]] == [False, False]
 
 
 @pytest.fixture(scope="module")
@@ -200,12 +212,11 @@ def degraded_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def test_degraded_without_controller(degraded_cluster, certificates) -> None:
     from kubernetes import client
 
-    create_endpoint(degraded_cluster.kubeconfig, certificates, "info-juliet")
+    api = api_client(degraded_cluster.kubeconfig)
+    create_endpoint_objects(api, certificates, "info-juliet")
     wait_for_state(degraded_cluster.kubeconfig, "info-juliet", "Active")
-    client.AppsV1Api(api_client(degraded_cluster.kubeconfig)).delete_namespaced_deployment(
-        "ai-gateway-controller", NAMESPACE
-    )
-    endpoint = only_endpoint(endpoint_info(degraded_cluster.kubeconfig, name="info-juliet"))
+    client.AppsV1Api(api).delete_namespaced_deployment("ai-gateway-controller", NAMESPACE)
+    endpoint = describe_in_process(degraded_cluster.kubeconfig, "info-juliet")
 
     assert endpoint["state"] == "Degraded", endpoint["reason"]
     assert "ai-gateway-controller" in endpoint["reason"]
@@ -233,25 +244,50 @@ def report_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
     )
     with running_kubesim(tmp_path_factory.mktemp("kubesim-report"), pod_start_seconds=0.5, crds=[crds]) as running:
-        prepare_cluster(api_client(running.kubeconfig))
-        create_endpoint(running.kubeconfig, Certificates(directory, "report-soon.genai.example.test"), "report-soon")
+        api = api_client(running.kubeconfig)
+        prepare_cluster(api)
+        create_endpoint_objects(api, Certificates(directory, "report-soon.genai.example.test"), "report-soon")
         wait_for_state(running.kubeconfig, "report-soon", "Active")
         yield running
 
 
-def test_report_fails_near_expiry(report_cluster, tmp_path: Path) -> None:
-    import re
-
+@pytest.fixture(scope="module")
+def report_with_unreachable(report_cluster, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Run report.yml on the cluster and on one that cannot be reached; return the output."""
     from e2e.lifecycle_helpers import run_report, write_inventory
 
-    inventory = write_inventory(tmp_path / "hosts.yml", {"gpu-1": report_cluster.kubeconfig})
+    directory = tmp_path_factory.mktemp("report")
+    down = unreachable_kubeconfig(report_cluster.kubeconfig, directory / "down-kubeconfig")
+    inventory = write_inventory(directory / "hosts.yml", {"gpu-1": report_cluster.kubeconfig, "gpu-down": down})
     process = run_report(inventory)
-    output = process.stdout
+    assert process.returncode != 0, process.stdout[-3000:]
+    return process.stdout
 
-    assert process.returncode != 0, output[-3000:]
-    assert re.search(r"report-soon\s+report-soon\.genai\.example\.test\s+kubesim\s+Active\s+1/1", output), output[-3000:]
+
+def test_report_prints_table_row(report_with_unreachable) -> None:
+    import re
+
+    row = r"report-soon\s+report-soon\.genai\.example\.test\s+kubesim\s+Active\s+1/1\s+\S+\s+\S+\s+9\b"
+
+    assert re.search(row, report_with_unreachable), report_with_unreachable[-3000:]
+
+
+def test_report_fails_near_expiry(report_with_unreachable) -> None:
+    import re
+
+    output = report_with_unreachable
+
     assert "the certificate of report-soon (report-soon.genai.example.test) expires on" in output
     assert re.search(REPORT_RECAP.format(host="gpu-1", failed=1), output, re.MULTILINE), output[-3000:]
+
+
+def test_report_unreachable_keeps_others(report_with_unreachable) -> None:
+    import re
+
+    output = report_with_unreachable
+
+    assert "Cluster gpu-down could not be read" in output
+    assert re.search(REPORT_RECAP.format(host="gpu-down", failed=1), output, re.MULTILINE), output[-3000:]
 
 
 def test_report_passes_lower_threshold(report_cluster, tmp_path: Path) -> None:
@@ -262,20 +298,3 @@ def test_report_passes_lower_threshold(report_cluster, tmp_path: Path) -> None:
 
     assert process.returncode == 0, process.stdout[-3000:]
     assert "DAYS-LEFT" in process.stdout
-
-
-def test_report_unreachable_keeps_others(report_cluster, tmp_path: Path) -> None:
-    import re
-
-    from e2e.lifecycle_helpers import run_report, write_inventory
-
-    down = unreachable_kubeconfig(report_cluster.kubeconfig, tmp_path / "down-kubeconfig")
-    inventory = write_inventory(tmp_path / "hosts.yml", {"gpu-1": report_cluster.kubeconfig, "gpu-down": down})
-    process = run_report(inventory, "-e", "genai_report_expiry_days=5")
-    output = process.stdout
-
-    assert process.returncode != 0
-    assert "Cluster gpu-down could not be read" in output
-    assert re.search(r"report-soon\s+report-soon\.genai\.example\.test", output), output[-3000:]
-    assert re.search(REPORT_RECAP.format(host="gpu-1", failed=0), output, re.MULTILINE), output[-3000:]
-    assert re.search(REPORT_RECAP.format(host="gpu-down", failed=1), output, re.MULTILINE), output[-3000:]

@@ -100,7 +100,8 @@ def denied_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         )
         running = running_context.__enter__()
     except (TypeError, RuntimeError, OSError) as error:
-        pytest.skip(f"kubesim cannot deny verbs yet ({error}); it needs a --deny VERB:RESOURCE option")
+        last_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        pytest.skip(f"kubesim cannot deny verbs yet; it needs a --deny VERB:RESOURCE option ({last_line})")
     try:
         yield running
     finally:
