@@ -47,7 +47,7 @@ def api_client(kubeconfig: Path) -> Any:
 
 
 def controller_deployment(name: str) -> dict:
-    """Build a minimal Deployment that stands in for a controller the role installs."""
+    """Build a minimal Deployment in place of a controller that the role installs."""
     labels = {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "controller"}
     return {
         "apiVersion": "apps/v1",

@@ -1,7 +1,7 @@
 """The genai_endpoint_info module against a simulated cluster, one state at a time.
 
 Waiting for a state polls with the module's own code in process, because an
-Ansible run per poll would make the suite slow; each test then checks the
+Ansible run per poll would make the suite slow. Each test then checks the
 result of the module or of that code once.
 """
 
