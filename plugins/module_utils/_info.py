@@ -79,7 +79,7 @@ FAILING_CONTAINER_REASONS = frozenset(
 
 @dataclass
 class EndpointObjects:
-    """The cluster objects one endpoint is made of, as dicts; None where an object does not exist."""
+    """The cluster objects of one endpoint as dicts, with None for an object that does not exist."""
 
     gateway: dict
     secret: dict | None = None
@@ -159,8 +159,8 @@ def pod_failure_reason(pod: dict) -> str | None:
 def _current_pods(pods: list[dict]) -> list[dict]:
     """Drop pods that are being deleted or have finished (Succeeded, Failed e.g. Evicted).
 
-    The Deployment has already replaced them, so they say nothing about the
-    endpoint now.
+    Their ReplicaSet has already started replacements, so they do not show
+    the endpoint's current state.
     """
     current = []
     for pod in pods:
