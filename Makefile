@@ -44,3 +44,28 @@ test: venv collection
 
 clean:
 	rm -rf .cache .demo .pytest_cache
+
+# Ecosystem checks: ansible-test, ansible-lint, the Galaxy artifact, the
+# execution environment and the molecule scenario. `make ci` runs them all;
+# each script under tests/ci/ says what it checks.
+.PHONY: sanity units lint build-check ee-check molecule ci
+
+sanity: venv
+	tests/ci/sanity.sh
+
+units: venv
+	tests/ci/units.sh
+
+lint: venv collection
+	tests/ci/lint.sh
+
+build-check: venv
+	tests/ci/build_check.sh
+
+ee-check: venv
+	tests/ci/ee_check.sh
+
+molecule: venv collection
+	PATH=$(BIN):$$PATH $(BIN)/molecule test -s default
+
+ci: sanity units lint build-check ee-check molecule
