@@ -148,8 +148,8 @@ class CustomResourceValidator:
                     continue
                 identity = tuple(entry.get(key) for key in keys)
                 if identity in seen_keys:
-                    shown = ", ".join(f'"{key}":{errors._go_value(entry.get(key))}' for key in keys)
-                    self.errors.append(errors.duplicate(f"{path}[{index}]", "map[" + shown + "]"))
+                    key_text = ", ".join(f'"{key}":{errors._go_value(entry.get(key))}' for key in keys)
+                    self.errors.append(errors.duplicate(f"{path}[{index}]", "map[" + key_text + "]"))
                 seen_keys.append(identity)
         return result
 

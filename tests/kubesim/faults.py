@@ -3,8 +3,8 @@
 Rules posted to /kubesim/faults (same bearer token as the API) take the form
 {"rules": [RULE, ...]} where RULE is one of:
   {"type": "status", "code": 503, "share": 0.5, "method": "GET", "path": "/apis/apps", "count": 3}
-  {"type": "drop", "share": 1.0, ...}              close the connection without an answer
-  {"type": "delay", "seconds": 2.0, "share": 1.0, ...}  answer after a pause
+  {"type": "drop", "share": 1.0, ...}              close the connection without a response
+  {"type": "delay", "seconds": 2.0, "share": 1.0, ...}  respond after a pause
   {"type": "pod", "mode": "Unschedulable" | "ImagePullBackOff" | "CrashLoopBackOff",
    "labelSelector": "app=x", "namespace": "ns"}     pods matching stay broken
 method, path (a prefix), share (default 1.0) and count (how many requests, default unlimited)
@@ -87,7 +87,7 @@ class FaultInjector:
     # Requests
 
     def intercept(self, handler: RequestHandler, method: str, path: str) -> bool:
-        """Inject a request fault; return True when the request was answered (or dropped)."""
+        """Inject a request fault; return True when it responded to the request (or dropped it)."""
         rule = self._matching_rule(method, path)
         if rule is not None:
             kind = rule["type"]

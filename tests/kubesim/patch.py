@@ -222,10 +222,10 @@ def _order_list(values: list[Any], order: list[Any], merge_key: str | None) -> l
     def identity(entry: Any) -> Any:
         return entry.get(merge_key) if merge_key and isinstance(entry, dict) else entry
 
-    wanted = [identity(entry) for entry in order]
+    expected_order = [identity(entry) for entry in order]
     ordered = sorted(
         values,
-        key=lambda entry: wanted.index(identity(entry)) if identity(entry) in wanted else len(wanted),
+        key=lambda entry: expected_order.index(identity(entry)) if identity(entry) in expected_order else len(expected_order),
     )
     return ordered
 

@@ -119,7 +119,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send_error(error)
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as error:  # the server must answer every request, as kube-apiserver does
+        except Exception as error:  # every request gets a Status response, as from kube-apiserver
             log.exception("internal error on %s %s", method, url.path)
             self._send_error(ApiError(500, f"internal error: {error.__class__.__name__}: {error}"))
 

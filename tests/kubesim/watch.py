@@ -19,7 +19,7 @@ POLL_SECONDS = 0.5
 
 
 def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | None, query: dict[str, str]) -> None:
-    """Answer a watch request until its timeout, the client leaving or server shutdown."""
+    """Stream the events of a watch request until its timeout, the client leaving or server shutdown."""
     labels = parse_label_selector(query.get("labelSelector", ""))
     fields = parse_field_selector(query.get("fieldSelector", ""), rt.selectable_fields | {"metadata.name", "metadata.namespace"})
 

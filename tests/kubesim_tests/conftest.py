@@ -62,8 +62,8 @@ def crd_client(kubesim_with_crds: RunningKubesim) -> dynamic.DynamicClient:
     return client_for(kubesim_with_crds)
 
 
-def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
-    """Poll `check` until it returns a truthy value; fail with `what` after the timeout."""
+def wait_for(check: Callable[[], Any], description: str, timeout: float = WAIT_SECONDS) -> Any:
+    """Poll `check` until it returns a truthy value; fail naming `description` after the timeout."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -73,7 +73,7 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS)
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {description}")
         time.sleep(0.1)
 
 

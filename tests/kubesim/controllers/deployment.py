@@ -1,8 +1,8 @@
 """The Deployment controller: one ReplicaSet per pod template, named <deployment>-<pod-template-hash>.
 
-A changed template gets a new ReplicaSet at full size; the old ones are
-scaled to zero once the new one is available (a rollout without surge
-limits). Status and the Available/Progressing conditions follow the real
+A changed template gets a new ReplicaSet at full size. The old ones are
+scaled to zero once the new one is available, so a rollout ignores
+maxSurge. Status and the Available/Progressing conditions use the real
 controller's reasons and messages.
 """
 
@@ -102,6 +102,7 @@ class DeploymentController(Controller):
         namespace = deployment["metadata"]["namespace"]
         collision_count = (deployment.get("status") or {}).get("collisionCount", 0)
         template_hash = pod_template_hash(template, collision_count)
+
         rs_template = clone(template)
         rs_template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = template_hash
         selector = clone(deployment["spec"].get("selector") or {})
@@ -109,6 +110,7 @@ class DeploymentController(Controller):
         labels = dict((template.get("metadata") or {}).get("labels") or {})
         labels[HASH_LABEL] = template_hash
         replicas = deployment["spec"].get("replicas", 1)
+
         body = {
             "apiVersion": "apps/v1",
             "kind": "ReplicaSet",
@@ -131,6 +133,7 @@ class DeploymentController(Controller):
             },
         }
         created = self.api.create(rs_rt, namespace, body)
+
         self._scaled_event(deployment, created, 0, replicas)
         return created
 

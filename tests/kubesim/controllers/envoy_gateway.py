@@ -56,7 +56,7 @@ def container_port(port: int) -> int:
 
 
 def certificate_problem(secret: dict[str, Any] | None, namespace: str, name: str) -> str | None:
-    """Return why a certificateRef is unusable, or None when it holds a matching certificate and key."""
+    """Return why a certificateRef is unusable, or None when it contains a matching certificate and key."""
     if secret is None:
         return f"Secret {namespace}/{name} does not exist."
     if secret.get("type") != "kubernetes.io/tls":

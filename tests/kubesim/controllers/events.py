@@ -50,5 +50,5 @@ def record_event(api: Api, involved: dict[str, Any], reason: str, message: str, 
     try:
         api.create(rt, namespace, event)
     except ApiError as error:
-        # A namespace that is going away rejects new Events; that loses nothing of value.
+        # A terminating namespace rejects new Events, and losing those is harmless.
         log.debug("event %s for %s not recorded: %s", reason, metadata["name"], error.message)

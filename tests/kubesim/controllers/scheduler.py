@@ -38,7 +38,7 @@ class Scheduler(Controller):
             self._schedule(pod_rt, pod, nodes, pods)
 
     def _schedule(self, pod_rt: Any, pod: dict[str, Any], nodes: list[dict[str, Any]], pods: list[dict[str, Any]]) -> None:
-        wanted_gpus = gpu_request(pod)
+        requested_gpus = gpu_request(pod)
         selector = pod["spec"].get("nodeSelector") or {}
         fault = self.cluster.faults.pod_fault(pod)
         candidates = []
@@ -54,12 +54,12 @@ class Scheduler(Controller):
             free = int((node.get("status") or {}).get("allocatable", {}).get(GPU_RESOURCE, "0")) - sum(
                 gpu_request(other) for other in pods if other["spec"].get("nodeName") == node["metadata"]["name"]
             )
-            if wanted_gpus > free:
+            if requested_gpus > free:
                 reasons[f"Insufficient {GPU_RESOURCE}"] = reasons.get(f"Insufficient {GPU_RESOURCE}", 0) + 1
                 continue
             load = sum(1 for other in pods if other["spec"].get("nodeName") == node["metadata"]["name"])
             # GPU-less pods prefer nodes without GPUs, so GPUs stay free for those who need them.
-            prefers = 0 if (wanted_gpus > 0) == (GPU_RESOURCE in (node.get("status") or {}).get("allocatable", {})) else 1
+            prefers = 0 if (requested_gpus > 0) == (GPU_RESOURCE in (node.get("status") or {}).get("allocatable", {})) else 1
             candidates.append((prefers, load, node["metadata"]["name"]))
 
         if fault == "Unschedulable":
