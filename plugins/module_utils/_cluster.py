@@ -39,9 +39,11 @@ def _describe_target(params: dict[str, Any]) -> str:
     if params.get("host"):
         return f"the API server {params['host']}"
     if isinstance(params.get("kubeconfig"), str):
+        # kubernetes.core declares kubeconfig no_log, so Ansible masks its value
+        # as ******** in every message; name the option instead of the path.
         context = params.get("context")
         where = f" (context {context})" if context else ""
-        return f"the cluster of kubeconfig {params['kubeconfig']}{where}"
+        return f"the cluster of the file given in kubeconfig{where}"
     return "the cluster of the default kubeconfig"
 
 
