@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import crd_validation, errors, kinds, patch, schema as schemas
+from . import crd_validation, errors, kinds, managed_fields, patch, schema as schemas
 from .errors import ApiError
 from .resources import Registry, ResourceType, crd_types
 from .selectors import labels_match, parse_field_selector, parse_label_selector
@@ -33,6 +33,8 @@ PATCH_TYPES = {
 }
 CUSTOM_PATCH_TYPES = "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml"
 BUILTIN_PATCH_TYPES = CUSTOM_PATCH_TYPES + ", application/strategic-merge-patch+json"
+
+CONTROLLER_MANAGER = "kube-controller-manager"
 
 Admission = Callable[["Api", ResourceType, dict[str, Any]], None]
 
@@ -58,9 +60,18 @@ class WriteOptions:
 
     dry_run: bool = False
     field_validation: str = "Warn"
+    # The manager named by the fieldManager parameter; required for apply.
     field_manager: str = ""
+    # The manager recorded for other writes when fieldManager is absent (from the User-Agent).
+    default_manager: str = CONTROLLER_MANAGER
     force: bool = False
     warnings: list[str] = field(default_factory=list)
+    # Set when server-side apply has computed managedFields already.
+    applied: bool = False
+
+    @property
+    def manager(self) -> str:
+        return self.field_manager or self.default_manager
 
 
 def _strip_volatile(obj: dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +160,13 @@ class Api:
             metadata.pop("generation", None)
         if rt.kind == "CustomResourceDefinition":
             self._establish_crd(obj)
+        if options.applied:
+            view = managed_fields.SchemaView(rt)
+            fields = managed_fields.field_set(obj, view)
+            metadata["managedFields"] = [managed_fields.new_entry(options.manager, "Apply", rt, fields, metadata["creationTimestamp"], "")]
+        else:
+            metadata.pop("managedFields", None)
+            managed_fields.record_update(rt, None, obj, options.manager, metadata["creationTimestamp"])
 
         key_namespace = metadata.get("namespace", "")
         with self.store.lock:
@@ -221,7 +239,7 @@ class Api:
             elif patch_type == "strategic":
                 patched = patch.strategic_merge_patch(current, body, schemas.kind_schema(rt.group, rt.version, rt.kind))
             else:
-                patched = self._apply_merge(rt, current, body, options)
+                patched = self._apply(rt, current, body, options, subresource)
             if not isinstance(patched, dict):
                 raise ApiError(400, "the patch did not produce a JSON object")
             requested_version = (patched.get("metadata") or {}).get("resourceVersion")
@@ -265,6 +283,20 @@ class Api:
                 return self._present(rt, old), False
             removed = self.remove(rt, key_namespace, name)
         return removed, True
+
+    def bind_pod(self, rt: ResourceType, namespace: str, name: str, node_name: str, status: dict[str, Any]) -> dict[str, Any]:
+        """Set a pod's nodeName and status in one write, as the pods/binding subresource does."""
+        with self.store.lock:
+            old = self.store.get(rt.key, namespace, name)
+            if old is None:
+                raise errors.not_found(rt.plural, rt.group, name)
+            if old["spec"].get("nodeName"):
+                raise ApiError(409, f'pod {name} is already assigned to node "{old["spec"]["nodeName"]}"', reason="Conflict")
+            new = clone(old)
+            new["spec"]["nodeName"] = node_name
+            new["status"] = status
+            managed_fields.record_update(rt, self._present(rt, clone(old)), new, "kube-scheduler", now())
+            return self._present(rt, self.store.put(rt.key, new, created=False))
 
     def remove(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
         """Remove an object from storage now, with the side effects of its kind."""
@@ -402,6 +434,11 @@ class Api:
                 ])
         if rt.kind == "CustomResourceDefinition":
             self._establish_crd(new)
+        if options.applied:
+            new["metadata"]["managedFields"] = new["metadata"].get("managedFields") or []
+        else:
+            new["metadata"]["managedFields"] = old_metadata.get("managedFields") or []
+            managed_fields.record_update(rt, self._present(rt, clone(old)), new, options.manager, now(), subresource)
 
         if _strip_volatile(new) == _strip_volatile(self._present(rt, clone(old))):
             return self._present(rt, old)
@@ -448,21 +485,26 @@ class Api:
         if metadata.get("name") and metadata["name"] != name:
             raise ApiError(400, f"the name of the object ({metadata['name']}) does not match the name on the URL ({name})")
         metadata["name"] = name
+        options.applied = True
         return self.create(rt, namespace, obj, options)
 
-    def _apply_merge(self, rt: ResourceType, current: dict[str, Any], body: Any, options: WriteOptions) -> dict[str, Any]:
-        # NOTE: apply merges the configuration into the live object without field
-        # ownership, so fields dropped from a configuration are not removed and no
-        # conflicts are reported.
+    def _apply(self, rt: ResourceType, current: dict[str, Any], body: Any, options: WriteOptions, subresource: str) -> dict[str, Any]:
         if not options.field_manager:
             raise ApiError(400, "PATCH, application/apply-patch+yaml requires fieldManager to be set; pass --field-manager or fieldManager=NAME")
         if not isinstance(body, dict):
             raise ApiError(400, "the apply configuration must be a YAML or JSON object")
-        body = clone(body)
-        body.get("metadata", {}).pop("resourceVersion", None)
-        if rt.is_custom:
-            return patch.merge_patch(current, body)
-        return patch.strategic_merge_patch(current, body, schemas.kind_schema(rt.group, rt.version, rt.kind))
+        config = clone(body)
+        self._check_body(rt, config)
+        metadata = config.get("metadata") or {}
+        if metadata.get("name") and metadata["name"] != current["metadata"]["name"]:
+            raise ApiError(400, f"the name of the object ({metadata['name']}) does not match the name on the URL ({current['metadata']['name']})")
+        requested_version = metadata.pop("resourceVersion", None)
+        if requested_version and requested_version != current["metadata"]["resourceVersion"]:
+            raise errors.conflict(rt.plural, rt.group, current["metadata"]["name"])
+        options.applied = True
+        result = managed_fields.apply(rt, current, config, options.field_manager, options.force, now(), subresource)
+        result["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        return result
 
     # CustomResourceDefinitions and namespaces
 

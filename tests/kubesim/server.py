@@ -341,10 +341,16 @@ class RequestHandler(BaseHTTPRequestHandler):
         validation = self.query.get("fieldValidation") or "Warn"
         if validation not in FIELD_VALIDATION_VALUES:
             raise ApiError(400, f'fieldValidation value "{validation}" is invalid; use Strict, Warn or Ignore')
+        field_manager = self.query.get("fieldManager", "")
+        if len(field_manager) > 128:
+            raise ApiError(400, f"fieldManager is {len(field_manager)} characters long; use at most 128")
+        # Without fieldManager the API server names the manager after the User-Agent, up to the first "/".
+        user_agent = (self.headers.get("User-Agent") or "unknown").split("/")[0][:128]
         return WriteOptions(
             dry_run=self._dry_run(),
             field_validation=validation,
-            field_manager=self.query.get("fieldManager", ""),
+            field_manager=field_manager,
+            default_manager=user_agent,
             force=self.query.get("force") in ("true", "1"),
         )
 

@@ -70,16 +70,13 @@ class Scheduler(Controller):
             return
 
         node_name = sorted(candidates)[0][2]
-        bound = dict(pod)
-        bound["spec"] = dict(pod["spec"], nodeName=node_name)
-        bound = self.api.update(pod_rt, pod["metadata"]["namespace"], pod["metadata"]["name"], bound)
-        status = dict(bound.get("status") or {})
+        status = dict(pod.get("status") or {})
         status["conditions"] = set_condition(status.get("conditions") or [], "PodScheduled", "True", "", "")
         for condition in status["conditions"]:
             if condition["type"] == "PodScheduled":
                 condition.pop("reason", None)
                 condition.pop("message", None)
-        self.write_status(pod_rt, bound, status)
+        bound = self.api.bind_pod(pod_rt, pod["metadata"]["namespace"], pod["metadata"]["name"], node_name, status)
         record_event(self.api, bound, "Scheduled", f"Successfully assigned {pod['metadata']['namespace']}/{pod['metadata']['name']} to {node_name}", COMPONENT)
 
     def _mark_unschedulable(self, pod_rt: Any, pod: dict[str, Any], node_count: int, reasons: dict[str, int]) -> None:
