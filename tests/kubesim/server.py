@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import discovery, openapi, tables, watch
+from . import discovery, openapi, protobuf, tables, watch
 from .api import Api, WriteOptions
 from .errors import ApiError
 from .faults import FaultInjector
@@ -147,6 +147,8 @@ class RequestHandler(BaseHTTPRequestHandler):
         if not body:
             return None
         content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if content_type == "application/vnd.kubernetes.protobuf":
+            return protobuf.decode(body)
         try:
             if "yaml" in content_type:
                 return yaml.safe_load(body)

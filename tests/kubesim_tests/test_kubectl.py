@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -168,3 +169,23 @@ def test_delete_namespace_removes_contents(kubectl, manifest: Path) -> None:
     assert f'namespace "{NAMESPACE}" deleted' in output
     result = kubectl("get", "configmap", "settings", "-n", NAMESPACE, check=False)
     assert "NotFound" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["create", "namespace", "created-ns"], "namespace/created-ns created"),
+        (["create", "configmap", "created-cm", "--from-literal=a=b", "-n", "default"], "configmap/created-cm created"),
+        (["create", "secret", "generic", "created-secret", "--from-literal=password=s3cret", "-n", "default"], "secret/created-secret created"),
+        (["create", "serviceaccount", "created-sa", "-n", "default"], "serviceaccount/created-sa created"),
+    ],
+)
+def test_create_imperative_protobuf(kubectl, arguments: list[str], expected: str) -> None:
+    assert expected in kubectl(*arguments).stdout
+
+
+def test_created_secret_data_encoded(kubectl) -> None:
+    kubectl("create", "secret", "generic", "encoded", "--from-literal=password=s3cret", "-n", "default")
+    document = json.loads(kubectl("get", "secret", "encoded", "-n", "default", "-o", "json").stdout)
+    assert base64.b64decode(document["data"]["password"]) == b"s3cret"
+    assert document["type"] == "Opaque"
