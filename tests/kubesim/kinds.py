@@ -48,7 +48,8 @@ def _default_secret(obj: dict[str, Any]) -> None:
         data = obj.setdefault("data", {})
         for key, value in string_data.items():
             data[key] = base64.b64encode(str(value).encode()).decode()
-    obj.setdefault("type", "Opaque")
+    if not obj.get("type"):
+        obj["type"] = "Opaque"
 
 
 def _validate_secret(obj: dict[str, Any]) -> list[FieldError]:
@@ -202,7 +203,8 @@ def _validate_workload(obj: dict[str, Any]) -> list[FieldError]:
 
 def _default_service(obj: dict[str, Any]) -> None:
     spec = obj.setdefault("spec", {})
-    spec.setdefault("type", "ClusterIP")
+    if not spec.get("type"):
+        spec["type"] = "ClusterIP"
     if spec["type"] == "ExternalName":
         return
     spec.setdefault("sessionAffinity", "None")

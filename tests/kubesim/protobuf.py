@@ -73,7 +73,8 @@ def _object_meta(value: bytes) -> dict[str, Any]:
     metadata: dict[str, Any] = {}
     strings = {1: "name", 2: "generateName", 3: "namespace", 5: "uid", 6: "resourceVersion"}
     for number, entry in _fields(value):
-        if number in strings:
+        if number in strings and entry:
+            # Go's JSON encoding omits empty strings, so the JSON form does too.
             metadata[strings[number]] = _text(entry)
         elif number in (11, 12):
             key, item = _map_entry(entry, as_bytes=False)
@@ -103,7 +104,7 @@ def _secret(fields: list[tuple[int, Any]]) -> dict[str, Any]:
         if number == 2:
             key, item = _map_entry(entry, as_bytes=True)
             obj.setdefault("data", {})[key] = item
-        elif number == 3:
+        elif number == 3 and entry:
             obj["type"] = _text(entry)
         elif number == 4:
             key, item = _map_entry(entry, as_bytes=False)
