@@ -42,7 +42,10 @@ stage_collection() {
 
     stage_dependencies
 
-    echo "Staged $(git -C "$REPO_ROOT" rev-parse --short HEAD) in $COLLECTION_DIR"
+    echo "Staged commit $(git -C "$REPO_ROOT" rev-parse --short HEAD) in $COLLECTION_DIR"
+    if [[ -n "$(git -C "$REPO_ROOT" status --porcelain --untracked-files=no)" ]]; then
+        echo "NOTE: the work tree has uncommitted changes; they are not tested. Commit them to include them." >&2
+    fi
 }
 
 # Copy the collections named in galaxy.yml `dependencies` next to the staged
