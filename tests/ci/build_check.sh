@@ -20,29 +20,36 @@ echo "$artifact: $(wc -l < "$WORK_DIR/contents.txt") entries"
 echo "== Check the artifact's contents"
 failed=0
 
+# Print each line of $1 indented, under a message on stderr.
+report_paths() {
+    local message="$1" paths="$2" path
+
+    echo "$message" >&2
+    while IFS= read -r path; do
+        echo "  $path" >&2
+    done <<< "$paths"
+}
+
 # Files that git ignores are outputs of local runs (virtualenvs, caches,
 # test output), so none of them may reach the artifact.
-ignored="$(cd "$REPO_ROOT" && git check-ignore --no-index --stdin < "$WORK_DIR/contents.txt" || true)"
+ignored="$(git -C "$REPO_ROOT" check-ignore --no-index --stdin < "$WORK_DIR/contents.txt")" || true
 if [[ -n "$ignored" ]]; then
-    echo "FAILED: the artifact contains paths that .gitignore ignores; add them to build_ignore in galaxy.yml:" >&2
-    echo "$ignored" | sed 's/^/  /' >&2
+    report_paths "FAILED: the artifact contains paths that .gitignore ignores; add them to build_ignore in galaxy.yml:" "$ignored"
     failed=1
 fi
 
 cache_pattern='(^|/)(__pycache__|\.pytest_cache|\.hypothesis|\.mypy_cache|\.ruff_cache|\.tox|\.venv|\.cache|\.ansible|\.molecule)(/|$)|\.pyc$|^tests/output(/|$)'
 cached="$(grep -E "$cache_pattern" "$WORK_DIR/contents.txt" || true)"
 if [[ -n "$cached" ]]; then
-    echo "FAILED: the artifact contains caches, virtualenvs or test output; add them to build_ignore in galaxy.yml:" >&2
-    echo "$cached" | sed 's/^/  /' >&2
+    report_paths "FAILED: the artifact contains caches, virtualenvs or test output; add them to build_ignore in galaxy.yml:" "$cached"
     failed=1
 fi
 
 # Files that are neither committed nor ignored are work in progress; they
 # would ship, so they are listed, but they do not fail the check.
-untracked="$(cd "$REPO_ROOT" && git ls-files --others --exclude-standard | grep -x -F -f - "$WORK_DIR/contents.txt" || true)"
+untracked="$(git -C "$REPO_ROOT" ls-files --others --exclude-standard | grep -x -F -f - "$WORK_DIR/contents.txt")" || true
 if [[ -n "$untracked" ]]; then
-    echo "WARNING: the artifact contains files that are not committed:" >&2
-    echo "$untracked" | sed 's/^/  /' >&2
+    report_paths "WARNING: the artifact contains files that are not committed:" "$untracked"
 fi
 
 [[ "$failed" == 0 ]] || exit 1
