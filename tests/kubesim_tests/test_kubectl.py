@@ -189,3 +189,19 @@ def test_created_secret_data_encoded(kubectl) -> None:
     document = json.loads(kubectl("get", "secret", "encoded", "-n", "default", "-o", "json").stdout)
     assert base64.b64decode(document["data"]["password"]) == b"s3cret"
     assert document["type"] == "Opaque"
+
+
+def test_get_wide_shows_pod_node(kubectl, manifest: Path) -> None:
+    kubectl("apply", "-f", str(manifest))
+    kubectl("wait", "--for=condition=Available", "deployment/web", "-n", NAMESPACE, "--timeout=30s")
+    header = kubectl("get", "pods", "-n", NAMESPACE, "-o", "wide").stdout.splitlines()[0].split()
+    assert header[:5] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert "NODE" in header
+    assert "IP" in header
+
+
+def test_get_events_columns(kubectl, manifest: Path) -> None:
+    kubectl("apply", "-f", str(manifest))
+    kubectl("wait", "--for=condition=Available", "deployment/web", "-n", NAMESPACE, "--timeout=30s")
+    header = kubectl("get", "events", "-n", NAMESPACE).stdout.splitlines()[0].split()
+    assert header == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
