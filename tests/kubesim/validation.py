@@ -14,10 +14,11 @@ import binascii
 import re
 from typing import Any
 
-from . import errors
+from . import errors, quantity
 from . import schema as schemas
 from .errors import ApiError, FieldError
 
+QUANTITY_DEFINITION = ".api.resource.Quantity"
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -86,6 +87,8 @@ class BuiltinDecoder:
         )
 
     def _walk(self, value: Any, schema: schemas.Schema | None, path: str) -> Any:
+        if isinstance(schema, dict) and schema.get("$ref", "").endswith(QUANTITY_DEFINITION):
+            return self._quantity(value, path)
         target = schemas.resolve(schema)
         if target is None:
             return value
@@ -140,6 +143,15 @@ class BuiltinDecoder:
                 _check_base64(self.kind, path, value)
             return value
         return value
+
+
+    def _quantity(self, value: Any, path: str) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self._fail(path, value, "resource.Quantity")
+        try:
+            return quantity.canonical(value)
+        except quantity.QuantityError as error:
+            raise ApiError(400, f'{self.kind} in version "v1" cannot be handled as a {self.kind}: {error} (field {path})') from error
 
 
 def _check_base64(kind: str, path: str, value: str) -> None:
