@@ -1,7 +1,7 @@
 """Decoding of Kubernetes protobuf request bodies for the few kinds `kubectl create` sends that way.
 
 Typed clients such as `kubectl create configmap|secret|namespace|serviceaccount`
-send application/vnd.kubernetes.protobuf: the magic "k8s\\0", then a
+and `kubectl auth can-i|whoami` send application/vnd.kubernetes.protobuf: the magic "k8s\\0", then a
 runtime.Unknown whose raw field is the object's message. Field numbers come
 from k8s.io/api/core/v1 and k8s.io/apimachinery generated.proto.
 NOTE: other kinds get 415; send them as JSON.
@@ -16,7 +16,7 @@ from typing import Any
 from .errors import ApiError
 
 MAGIC = b"k8s\x00"
-SUPPORTED_KINDS = ("ConfigMap", "Secret", "Namespace", "ServiceAccount")
+SUPPORTED_KINDS = ("ConfigMap", "Secret", "Namespace", "ServiceAccount", "the self reviews")
 
 
 def _varint(data: bytes, position: int) -> tuple[int, int]:
@@ -134,11 +134,19 @@ def _service_account(fields: list[tuple[int, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _review(fields: list[tuple[int, Any]]) -> dict[str, Any]:
+    # Every review is allowed, so the request attributes in spec are not decoded.
+    return {"spec": {}}
+
+
 DECODERS: dict[str, Callable[[list[tuple[int, Any]]], dict[str, Any]]] = {
     "ConfigMap": _config_map,
     "Secret": _secret,
     "Namespace": _namespace,
     "ServiceAccount": _service_account,
+    "SelfSubjectAccessReview": _review,
+    "SelfSubjectRulesReview": _review,
+    "SelfSubjectReview": _review,
 }
 
 

@@ -88,7 +88,8 @@ class ResourceType:
         return entries
 
 
-BUILTIN_GROUPS = {"", "apps", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io"}
+BUILTIN_GROUPS = {"", "apps", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
+                  "authorization.k8s.io", "authentication.k8s.io"}
 
 
 def builtin_types() -> list[ResourceType]:
@@ -122,6 +123,9 @@ def builtin_types() -> list[ResourceType]:
                      subresources=["status"], has_generation=True),
         ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", False,
                      has_generation=True),
+        ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, verbs=["create"]),
+        ResourceType("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False, verbs=["create"]),
+        ResourceType("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False, verbs=["create"]),
         ResourceType("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd", "crds"],
                      ["api-extensions"], subresources=["status"], has_generation=True),
     ]

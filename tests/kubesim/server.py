@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import discovery, openapi, protobuf, tables, watch
+from . import discovery, openapi, protobuf, reviews, tables, watch
 from .api import Api, WriteOptions
 from .errors import ApiError
 from .faults import FaultInjector
@@ -219,6 +219,11 @@ class RequestHandler(BaseHTTPRequestHandler):
         if route.subresource and (route.subresource not in rt.subresources or not name):
             raise ApiError(404, "the server could not find the requested resource")
 
+        if rt.kind in reviews.REVIEW_KINDS:
+            if method != "POST" or name:
+                raise ApiError(405, f"{rt.plural} only supports create (POST to the collection)", reason="MethodNotAllowed")
+            self._send_json(201, reviews.review(rt, self._parse_body(body)))
+            return
         if not name:
             self._handle_collection(method, route, body)
             return

@@ -205,3 +205,11 @@ def test_get_events_columns(kubectl, manifest: Path) -> None:
     kubectl("wait", "--for=condition=Available", "deployment/web", "-n", NAMESPACE, "--timeout=30s")
     header = kubectl("get", "events", "-n", NAMESPACE).stdout.splitlines()[0].split()
     assert header == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+
+
+def test_auth_can_i_allowed(kubectl) -> None:
+    assert kubectl("auth", "can-i", "create", "deployments").stdout.strip() == "yes"
+
+
+def test_auth_whoami_names_admin(kubectl) -> None:
+    assert "kubesim-admin" in kubectl("auth", "whoami").stdout
