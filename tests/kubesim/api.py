@@ -39,9 +39,10 @@ CONTROLLER_MANAGER = "kube-controller-manager"
 Admission = Callable[["Api", ResourceType, dict[str, Any]], None]
 
 
-def now() -> str:
-    """Return the current time as a Kubernetes timestamp (RFC 3339, seconds, UTC)."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def now(offset_seconds: float = 0) -> str:
+    """Return the current time (plus an offset) as a Kubernetes timestamp (RFC 3339, seconds, UTC)."""
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=offset_seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def random_suffix(length: int = RANDOM_SUFFIX_LENGTH) -> str:
@@ -255,6 +256,7 @@ class Api:
         propagation: str = "",
         dry_run: bool = False,
         preconditions: dict[str, Any] | None = None,
+        grace_period_seconds: int | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Delete an object; return what the API returns and whether it is gone already."""
         key_namespace = namespace if rt.namespaced else ""
@@ -274,6 +276,17 @@ class Api:
                 return self._present(rt, old), not finalizers
             if rt.kind == "Namespace":
                 return self._begin_namespace_deletion(rt, old), False
+            if rt.kind == "Pod" and old["spec"].get("nodeName") and grace_period_seconds != 0:
+                # A pod on a node terminates gracefully; the kubelet removes it once its containers stop.
+                if not metadata.get("deletionTimestamp"):
+                    grace = grace_period_seconds if grace_period_seconds is not None else old["spec"].get("terminationGracePeriodSeconds", 30)
+                    metadata["deletionTimestamp"] = now(offset_seconds=grace)
+                    metadata["deletionGracePeriodSeconds"] = grace
+                    metadata["finalizers"] = finalizers or metadata.get("finalizers")
+                    if not metadata["finalizers"]:
+                        metadata.pop("finalizers")
+                    old = self.store.put(rt.key, old, created=False)
+                return self._present(rt, old), False
             if finalizers:
                 if not metadata.get("deletionTimestamp") or finalizers != metadata.get("finalizers"):
                     metadata["deletionTimestamp"] = metadata.get("deletionTimestamp") or now()

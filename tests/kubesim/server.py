@@ -295,9 +295,15 @@ class RequestHandler(BaseHTTPRequestHandler):
         if propagation and propagation not in ("Orphan", "Background", "Foreground"):
             raise ApiError(400, f'propagationPolicy "{propagation}" is invalid; use Orphan, Background or Foreground')
         dry_run = self._dry_run() or "All" in (options_body.get("dryRun") or [])
-        obj, gone = api.delete(route.rt, route.namespace, route.name, propagation, dry_run, options_body.get("preconditions"))
+        grace = self.query.get("gracePeriodSeconds", options_body.get("gracePeriodSeconds"))
+        try:
+            grace_seconds = int(grace) if grace is not None else None
+        except (TypeError, ValueError) as error:
+            raise ApiError(400, f'gracePeriodSeconds "{grace}" is not an integer') from error
+        obj, gone = api.delete(route.rt, route.namespace, route.name, propagation, dry_run, options_body.get("preconditions"), grace_seconds)
         if not gone:
-            self._send_object(202 if not dry_run else 200, obj)
+            # kube-apiserver answers 202 only for the legacy orphanDependents=false option.
+            self._send_object(202 if options_body.get("orphanDependents") is False else 200, obj)
         elif route.rt.delete_returns_object:
             self._send_object(200, obj)
         else:

@@ -215,3 +215,25 @@ def test_delete_orphan_keeps_replica_set(resources: dict) -> None:
     replica_sets = resources["replicasets"].get(namespace=NAMESPACE, label_selector="app=orphaned").items
     assert len(replica_sets) == 1
     assert not replica_sets[0].metadata.ownerReferences
+
+
+def _running_pod(resources: dict, name: str) -> None:
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NAMESPACE},
+            "spec": {"containers": [{"name": "app", "image": "app:1"}]}}
+    resources["pods"].create(body=body, namespace=NAMESPACE)
+    wait_for(lambda: resources["pods"].get(name=name, namespace=NAMESPACE).status.phase == "Running", f"pod {name} running")
+
+
+def test_pod_deletion_is_graceful(resources: dict) -> None:
+    _running_pod(resources, "graceful")
+    answer = resources["pods"].delete(name="graceful", namespace=NAMESPACE)
+    assert answer.metadata.deletionTimestamp
+    assert answer.metadata.deletionGracePeriodSeconds == 30
+    wait_for(lambda: not resources["pods"].get(namespace=NAMESPACE, field_selector="metadata.name=graceful").items, "pod graceful removed")
+
+
+def test_pod_deletion_grace_zero_immediate(resources: dict) -> None:
+    _running_pod(resources, "immediate")
+    resources["pods"].delete(name="immediate", namespace=NAMESPACE, grace_period_seconds=0)
+    with pytest.raises(NotFoundError):
+        resources["pods"].get(name="immediate", namespace=NAMESPACE)

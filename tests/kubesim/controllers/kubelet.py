@@ -25,6 +25,7 @@ class Kubelet(Controller):
     def __init__(self, cluster: Any) -> None:
         super().__init__(cluster)
         self._bound_at: dict[str, float] = {}
+        self._terminating_since: dict[str, float] = {}
         self._pod_ips: dict[str, str] = {}
         self._next_ip: dict[str, int] = {}
 
@@ -36,7 +37,10 @@ class Kubelet(Controller):
         for pod in pods:
             uid = pod["metadata"]["uid"]
             node = pod["spec"].get("nodeName")
-            if not node or is_deleting(pod) or node not in names:
+            if not node or node not in names:
+                continue
+            if is_deleting(pod):
+                self._terminate(pod_rt, pod)
                 continue
             live.add(uid)
             started = self._bound_at.setdefault(uid, time.monotonic())
@@ -44,6 +48,19 @@ class Kubelet(Controller):
         for uid in set(self._bound_at) - live:
             self._bound_at.pop(uid, None)
             self._pod_ips.pop(uid, None)
+        present = {pod["metadata"]["uid"] for pod in pods}
+        for uid in set(self._terminating_since) - present:
+            self._terminating_since.pop(uid, None)
+
+    def _terminate(self, pod_rt: Any, pod: dict[str, Any]) -> None:
+        """Stop a deleted pod's containers, which takes --pod-start-seconds, then remove the pod."""
+        uid = pod["metadata"]["uid"]
+        since = self._terminating_since.setdefault(uid, time.monotonic())
+        if time.monotonic() - since < self.cluster.options.pod_start_seconds:
+            return
+        if pod["metadata"].get("finalizers"):
+            return
+        self.api.remove(pod_rt, pod["metadata"]["namespace"], pod["metadata"]["name"])
 
     def _pod_ip(self, uid: str, node_index: int) -> str:
         if uid not in self._pod_ips:
