@@ -76,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     cluster.bootstrap()
 
     token = secrets.token_urlsafe(32)
-    server = KubesimServer(("127.0.0.1", arguments.port), cluster.api, token, _ssl_context(credentials.cert_pem, credentials.key_pem), faults)
+    try:
+        server = KubesimServer(("127.0.0.1", arguments.port), cluster.api, token, _ssl_context(credentials.cert_pem, credentials.key_pem), faults)
+    except OSError as error:
+        log.error("cannot listen on 127.0.0.1:%d: %s; choose another --port, or 0 for a free one", arguments.port, error.strerror)
+        return 1
     port = server.server_address[1]
     url = f"https://127.0.0.1:{port}"
 

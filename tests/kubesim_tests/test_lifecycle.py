@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import signal
 import ssl
 import threading
@@ -148,3 +149,40 @@ def test_fault_rate_one_fails_everything(tmp_path: Path) -> None:
         status, answer, _ = raw_request(cluster, "GET", "/api/v1/namespaces")
     assert status in (429, 500, 503)
     assert answer["kind"] == "Status"
+
+
+def test_busy_port_fails_with_message(kubesim: RunningKubesim, tmp_path: Path) -> None:
+    port = kubesim.url.rsplit(":", 1)[1]
+    with pytest.raises(RuntimeError) as caught:
+        start_kubesim(tmp_path, port=port)
+    assert f"cannot listen on 127.0.0.1:{port}" in str(caught.value)
+
+
+def test_fault_rule_drops_connection(kubesim: RunningKubesim) -> None:
+    rule = {"rules": [{"type": "drop", "path": "/api/v1/namespaces/default/endpoints", "count": 1}]}
+    raw_request(kubesim, "POST", "/kubesim/faults", rule)
+    with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
+        raw_request(kubesim, "GET", "/api/v1/namespaces/default/endpoints")
+    status, _, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/endpoints")
+    assert status == 200
+
+
+def test_fault_rule_delays_response(kubesim: RunningKubesim) -> None:
+    rule = {"rules": [{"type": "delay", "seconds": 0.3, "path": "/api/v1/namespaces/default/serviceaccounts", "count": 1}]}
+    raw_request(kubesim, "POST", "/kubesim/faults", rule)
+    status, _, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/serviceaccounts")
+    assert status == 200
+    assert "injected fault delay on GET /api/v1/namespaces/default/serviceaccounts" in kubesim.log_text()
+
+
+def test_fault_rules_cleared(kubesim: RunningKubesim) -> None:
+    raw_request(kubesim, "POST", "/kubesim/faults", {"rules": [{"type": "status", "code": 500, "path": "/never"}]})
+    status, answer, _ = raw_request(kubesim, "DELETE", "/kubesim/faults")
+    assert status == 200
+    assert answer["rules"] == []
+
+
+def test_invalid_fault_rule_rejected(kubesim: RunningKubesim) -> None:
+    status, answer, _ = raw_request(kubesim, "POST", "/kubesim/faults", {"rules": [{"type": "explode"}]})
+    assert status == 400
+    assert "fault type" in answer["message"]
