@@ -2,8 +2,9 @@
 
 Typed clients such as `kubectl create configmap|secret|namespace|serviceaccount`
 and `kubectl auth can-i|whoami` send application/vnd.kubernetes.protobuf: the magic "k8s\\0", then a
-runtime.Unknown whose raw field is the object's message. Field numbers come
-from k8s.io/api/core/v1 and k8s.io/apimachinery generated.proto.
+runtime.Unknown whose raw field is the object's message. The field numbers
+are those of the Kubernetes generated.proto files; kubectl 1.33 requests
+confirm name, annotations, data, binaryData and type.
 NOTE: other kinds get 415; send them as JSON.
 """
 

@@ -1,8 +1,8 @@
 """Canonical form of resource quantities ("1000m" -> "1", "1024Mi" -> "1Gi"), as the API server stores them.
 
-The rules follow k8s.io/apimachinery/pkg/api/resource: a quantity keeps its
-format family (binary SI, decimal SI or decimal exponent) and is written with
-the largest suffix that leaves an integer, rounding up below nano units.
+A quantity keeps its format family (binary SI, decimal SI or decimal
+exponent) and is written with the largest suffix that leaves an integer,
+rounding up below nano units.
 """
 
 from __future__ import annotations
