@@ -436,7 +436,13 @@ class Api:
             else:
                 new.pop("status", None)
 
+        if rt.crd_schema is None:
+            kinds.carry_over(rt.kind, old, new)
         new = self._decode_and_check(rt, new, options, admit=False)
+        if rt.crd_schema is None and subresource == "":
+            problems = kinds.validate_update(rt.kind, old, new)
+            if problems:
+                raise errors.invalid_object(rt.kind, rt.group, old_metadata["name"], problems)
         if rt.has_generation and subresource != "status" and _spec_part(new) != _spec_part(self._present(rt, clone(old))):
             new["metadata"]["generation"] = old_metadata.get("generation", 1) + 1
         if old_metadata.get("deletionTimestamp"):

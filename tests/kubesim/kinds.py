@@ -275,6 +275,57 @@ def _default_crd(obj: dict[str, Any]) -> None:
         version.setdefault("served", True)
 
 
+POD_MUTABLE_MESSAGE = (
+    "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),"
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)"
+)
+
+
+def carry_over(kind: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+    """Keep server-assigned fields that an update left out, in place (a Service's cluster IP and node ports)."""
+    if kind != "Service":
+        return
+    old_spec, new_spec = old.get("spec") or {}, new.setdefault("spec", {})
+    for key in ("clusterIP", "clusterIPs"):
+        if key in old_spec and not new_spec.get(key):
+            new_spec[key] = old_spec[key]
+    old_ports = {(port.get("port"), port.get("protocol", "TCP")): port.get("nodePort") for port in old_spec.get("ports") or []}
+    if new_spec.get("type") in ("NodePort", "LoadBalancer"):
+        for port in new_spec.get("ports") or []:
+            previous = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
+            if previous and not port.get("nodePort"):
+                port["nodePort"] = previous
+
+
+def validate_update(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list[FieldError]:
+    """Return the errors of changing `old` into `new`: immutable fields, as the API server checks them."""
+    problems: list[FieldError] = []
+    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    if kind in ("Deployment", "ReplicaSet") and old_spec.get("selector") != new_spec.get("selector"):
+        problems.append(errors.invalid("spec.selector", "object", "field is immutable"))
+    if kind in ("ConfigMap", "Secret") and old.get("immutable"):
+        for key in ("data", "binaryData", "immutable"):
+            if old.get(key) != new.get(key):
+                problems.append(errors.forbidden(key, "field is immutable when `immutable` is set"))
+    if kind == "Secret" and old.get("type") != new.get("type"):
+        problems.append(errors.invalid("type", new.get("type"), "field is immutable"))
+    if kind == "Service":
+        if old_spec.get("clusterIP") and new_spec.get("clusterIP") != old_spec.get("clusterIP") and new_spec.get("type") != "ExternalName":
+            problems.append(errors.invalid("spec.clusterIPs[0]", new_spec.get("clusterIP"), "may not change once set"))
+    if kind == "Pod" and _pod_spec_without_mutable(old_spec) != _pod_spec_without_mutable(new_spec):
+        problems.append(errors.forbidden("spec", POD_MUTABLE_MESSAGE))
+    return problems
+
+
+def _pod_spec_without_mutable(spec: dict[str, Any]) -> dict[str, Any]:
+    result = {key: value for key, value in spec.items() if key not in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")}
+    for key in ("containers", "initContainers"):
+        if key in result:
+            result[key] = [{name: value for name, value in container.items() if name != "image"} for container in result[key]]
+    return result
+
+
 DEFAULTERS = {
     "Namespace": _default_namespace,
     "Secret": _default_secret,

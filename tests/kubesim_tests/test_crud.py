@@ -305,3 +305,45 @@ def test_list_limit_and_continue(configmaps: dynamic.Resource) -> None:
     rest = configmaps.get(namespace=NAMESPACE, label_selector="suite=paging", limit=10, _continue=first.metadata["continue"])
     names = [item.metadata.name for item in first.items + rest.items]
     assert names == [f"page-{index}" for index in range(5)]
+
+
+def test_immutable_config_map_rejects_change(configmaps: dynamic.Resource) -> None:
+    body = _config_map("frozen", a="1")
+    body["immutable"] = True
+    configmaps.create(body=body, namespace=NAMESPACE)
+    with pytest.raises(UnprocessibleEntityError) as caught:
+        configmaps.patch(name="frozen", namespace=NAMESPACE, body={"data": {"a": "2"}}, content_type="application/merge-patch+json")
+    assert "field is immutable when `immutable` is set" in status_of(caught.value)["message"]
+
+
+def test_deployment_selector_immutable(client: dynamic.DynamicClient, configmaps: dynamic.Resource) -> None:
+    deployments = client.resources.get(api_version="apps/v1", kind="Deployment")
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fixed-selector", "namespace": NAMESPACE},
+            "spec": {"selector": {"matchLabels": {"app": "x"}},
+                     "template": {"metadata": {"labels": {"app": "x", "tier": "web"}}, "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}}}
+    deployments.create(body=body, namespace=NAMESPACE)
+    patch_body = {"spec": {"selector": {"matchLabels": {"tier": "web"}}}}
+    with pytest.raises(UnprocessibleEntityError) as caught:
+        deployments.patch(name="fixed-selector", namespace=NAMESPACE, body=patch_body, content_type="application/merge-patch+json")
+    assert "spec.selector" in causes_of(caught.value)
+
+
+def test_pod_spec_change_forbidden(client: dynamic.DynamicClient, configmaps: dynamic.Resource) -> None:
+    pods = client.resources.get(api_version="v1", kind="Pod")
+    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "fixed-pod", "namespace": NAMESPACE},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1"}]}}
+    pods.create(body=body, namespace=NAMESPACE)
+    patched = pods.patch(name="fixed-pod", namespace=NAMESPACE, body={"spec": {"containers": [{"name": "c", "image": "busybox:2"}]}})
+    assert patched.spec.containers[0].image == "busybox:2"
+    with pytest.raises(UnprocessibleEntityError) as caught:
+        pods.patch(name="fixed-pod", namespace=NAMESPACE, body={"spec": {"containers": [{"name": "c", "args": ["x"]}]}})
+    assert "pod updates may not change fields" in status_of(caught.value)["message"]
+
+
+def test_service_keeps_cluster_ip_on_replace(client: dynamic.DynamicClient, configmaps: dynamic.Resource) -> None:
+    services = client.resources.get(api_version="v1", kind="Service")
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "stable-ip", "namespace": NAMESPACE},
+            "spec": {"ports": [{"port": 80}], "selector": {"app": "x"}}}
+    created = services.create(body=body, namespace=NAMESPACE)
+    replaced = services.replace(body=dict(body, metadata=dict(body["metadata"], resourceVersion=created.metadata.resourceVersion)), namespace=NAMESPACE)
+    assert replaced.spec.clusterIP == created.spec.clusterIP
