@@ -153,8 +153,13 @@ class RequestHandler(BaseHTTPRequestHandler):
             if "yaml" in content_type:
                 return yaml.safe_load(body)
             return json.loads(body)
-        except (ValueError, yaml.YAMLError) as error:
-            raise ApiError(400, f"the request body is not valid {'YAML' if 'yaml' in content_type else 'JSON'}: {error}") from error
+        except yaml.YAMLError as error:
+            # Only the position: the YAML error text quotes the body, which may hold Secret data.
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise ApiError(400, f"the request body is not valid YAML{where}: {getattr(error, 'problem', None) or 'syntax error'}") from error
+        except ValueError as error:
+            raise ApiError(400, f"the request body is not valid JSON: {error}") from error
 
     def _route(self, method: str, path: str, body: bytes) -> None:
         api = self.server.api

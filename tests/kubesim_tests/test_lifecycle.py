@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import signal
 import ssl
@@ -186,3 +187,21 @@ def test_invalid_fault_rule_rejected(kubesim: RunningKubesim) -> None:
     status, answer, _ = raw_request(kubesim, "POST", "/kubesim/faults", {"rules": [{"type": "explode"}]})
     assert status == 400
     assert "fault type" in answer["message"]
+
+
+def test_invalid_yaml_not_echoed(kubesim: RunningKubesim) -> None:
+    body = "apiVersion: v1\nkind: Secret\nmetadata: {name: leak}\nstringData: {password: hunter2-yaml: [}\n"
+    context = ssl.create_default_context(cadata=_ca_text(kubesim))
+    request = urllib.request.Request(kubesim.url + "/api/v1/namespaces/default/secrets/leak?fieldManager=test", data=body.encode(), method="PATCH")
+    request.add_header("Authorization", f"Bearer {kubesim.token}")
+    request.add_header("Content-Type", "application/apply-patch+yaml")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, context=context)
+    assert caught.value.code == 400
+    assert "hunter2-yaml" not in caught.value.read().decode()
+    assert "hunter2-yaml" not in kubesim.log_text()
+
+
+def _ca_text(cluster: RunningKubesim) -> str:
+    document = yaml.safe_load(cluster.kubeconfig.read_text(encoding="utf-8"))
+    return base64.b64decode(document["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
