@@ -265,7 +265,7 @@ class RequestHandler(BaseHTTPRequestHandler):
         namespace = route.namespace or None
         if method == "GET":
             if route.legacy_watch or self.query.get("watch") in ("true", "1"):
-                watch.serve(self, api, rt, namespace, self.query)
+                watch.serve(self, api, rt, namespace, self.query, as_table=self._wants_table())
                 return
             items, revision = api.list(rt, namespace, self.query.get("labelSelector", ""), self.query.get("fieldSelector", ""))
             self._send_list(rt, items, revision)

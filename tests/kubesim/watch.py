@@ -6,6 +6,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import tables
 from .errors import ApiError
 from .resources import ResourceType
 from .selectors import labels_match, parse_field_selector, parse_label_selector
@@ -18,8 +19,11 @@ DEFAULT_TIMEOUT_SECONDS = 1800
 POLL_SECONDS = 0.5
 
 
-def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | None, query: dict[str, str]) -> None:
-    """Stream the events of a watch request until its timeout, the client leaving or server shutdown."""
+def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | None, query: dict[str, str], as_table: bool = False) -> None:
+    """Stream the events of a watch request until its timeout, the client leaving or server shutdown.
+
+    With `as_table` (kubectl get -w), each object is sent as a one-row Table.
+    """
     labels = parse_label_selector(query.get("labelSelector", ""))
     fields = parse_field_selector(query.get("fieldSelector", ""), rt.selectable_fields | {"metadata.name", "metadata.namespace"})
 
@@ -56,7 +60,7 @@ def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | 
     visible: set[tuple[str, str]] = set()
     for obj in initial:
         visible.add(_identity(obj))
-        if not _send(handler, {"type": "ADDED", "object": _present(rt, obj)}):
+        if not _send(handler, {"type": "ADDED", "object": _present(rt, obj, as_table)}):
             return
     if query.get("sendInitialEvents") == "true" and query.get("allowWatchBookmarks") == "true":
         bookmark = {"kind": rt.kind, "apiVersion": rt.api_version,
@@ -92,7 +96,7 @@ def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | 
                 kind = "DELETED"
             else:
                 continue
-            if not _send(handler, {"type": kind, "object": _present(rt, event.object)}):
+            if not _send(handler, {"type": kind, "object": _present(rt, event.object, as_table)}):
                 return
     _finish(handler)
 
@@ -101,10 +105,12 @@ def _identity(obj: dict[str, Any]) -> tuple[str, str]:
     return (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
 
 
-def _present(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+def _present(rt: ResourceType, obj: dict[str, Any], as_table: bool = False) -> dict[str, Any]:
     result = dict(obj)
     result["apiVersion"] = rt.api_version
     result["kind"] = rt.kind
+    if as_table:
+        return tables.table(rt, [result], obj["metadata"].get("resourceVersion", ""))
     return result
 
 

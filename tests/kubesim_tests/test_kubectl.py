@@ -6,11 +6,14 @@ import base64
 import json
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 
 from kubesim.testing import RunningKubesim
+
+from .conftest import wait_for
 
 KUBECTL = shutil.which("kubectl")
 NAMESPACE = "kubectl-demo"
@@ -213,3 +216,22 @@ def test_auth_can_i_allowed(kubectl) -> None:
 
 def test_auth_whoami_names_admin(kubectl) -> None:
     assert "kubesim-admin" in kubectl("auth", "whoami").stdout
+
+
+def test_get_watch_prints_new_object(kubesim: RunningKubesim, kubectl, tmp_path: Path) -> None:
+    command = [KUBECTL, "--kubeconfig", str(kubesim.kubeconfig), "--cache-dir", str(tmp_path / "cache"),
+               "get", "configmaps", "-n", "default", "--watch", "--output-watch-events"]
+    watcher = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(iter(watcher.stdout.readline, "")), daemon=True)
+        reader.start()
+        wait_for(lambda: any("kube-root-ca.crt" in line for line in lines), "the initial list of kubectl get -w")
+        kubectl("create", "configmap", "watched-by-kubectl", "-n", "default", "--from-literal=a=b")
+        wait_for(lambda: any("watched-by-kubectl" in line for line in lines), "kubectl get -w to print the new ConfigMap")
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+    event_line = next(line for line in lines if "watched-by-kubectl" in line)
+    assert event_line.split()[0] == "ADDED"
+
