@@ -25,6 +25,8 @@ from .state import load_state, save_state
 
 log = logging.getLogger("kubesim")
 
+STATE_SAVE_SECONDS = 5.0
+
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="kubesim", description="Run a simulated Kubernetes API server with simulated controllers on 127.0.0.1.")
@@ -99,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     write_kubeconfig(arguments.kubeconfig, url, credentials.ca_pem, token)
     log.info("kubesim listening on %s (kubeconfig %s, %d GPU nodes, pods start after %.1fs)", url, arguments.kubeconfig, options.gpu_nodes, options.pod_start_seconds)
 
-    stop.wait()
+    saved_revision = cluster.store.revision
+    while not stop.wait(STATE_SAVE_SECONDS):
+        # Save while running too, so a killed kubesim loses at most a few seconds of changes.
+        if arguments.state_file and cluster.store.revision != saved_revision:
+            saved_revision = cluster.store.revision
+            save_state(cluster.store, arguments.state_file)
     server.stopping.set()
     server.shutdown()
     cluster.stop()

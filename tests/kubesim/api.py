@@ -136,6 +136,8 @@ class Api:
         options = options or WriteOptions()
         obj = self._check_body(rt, body)
         metadata = obj.setdefault("metadata", {})
+        if metadata.get("resourceVersion"):
+            raise ApiError(400, "resourceVersion should not be set on objects to be created")
         if rt.namespaced:
             if metadata.get("namespace") and namespace and metadata["namespace"] != namespace:
                 raise ApiError(400, "the namespace of the provided object does not match the namespace sent on the request")

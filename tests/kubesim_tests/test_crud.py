@@ -347,3 +347,12 @@ def test_service_keeps_cluster_ip_on_replace(client: dynamic.DynamicClient, conf
     created = services.create(body=body, namespace=NAMESPACE)
     replaced = services.replace(body=dict(body, metadata=dict(body["metadata"], resourceVersion=created.metadata.resourceVersion)), namespace=NAMESPACE)
     assert replaced.spec.clusterIP == created.spec.clusterIP
+
+
+def test_create_with_resource_version_rejected(configmaps: dynamic.Resource) -> None:
+    body = _config_map("versioned")
+    body["metadata"]["resourceVersion"] = "42"
+    with pytest.raises(ApiException) as caught:
+        configmaps.create(body=body, namespace=NAMESPACE)
+    assert caught.value.status == 400
+    assert status_of(caught.value)["message"] == "resourceVersion should not be set on objects to be created"

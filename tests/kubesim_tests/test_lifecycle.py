@@ -205,3 +205,15 @@ def test_invalid_yaml_not_echoed(kubesim: RunningKubesim) -> None:
 def _ca_text(cluster: RunningKubesim) -> str:
     document = yaml.safe_load(cluster.kubeconfig.read_text(encoding="utf-8"))
     return base64.b64decode(document["clusters"][0]["cluster"]["certificate-authority-data"]).decode()
+
+
+def test_state_saved_while_running(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    cluster = start_kubesim(tmp_path / "run", state_file=state)
+    try:
+        config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "early", "namespace": "default"}}
+        raw_request(cluster, "POST", "/api/v1/namespaces/default/configmaps", config_map)
+        wait_for(lambda: state.exists() and "early" in state.read_text(encoding="utf-8"), "the state file to contain the ConfigMap", timeout=20)
+    finally:
+        cluster.process.kill()
+        cluster.process.wait()
