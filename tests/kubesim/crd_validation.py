@@ -1,11 +1,14 @@
 """Defaulting, pruning and validation of custom resources against a structural schema.
 
-NOTE: x-kubernetes-validations (CEL rules) and string formats are not
-evaluated, so some objects a real server rejects are accepted here.
+NOTE: x-kubernetes-validations (CEL rules) are not evaluated, so some
+objects a real server rejects are accepted here.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 import re
 from functools import lru_cache
 from typing import Any
@@ -100,7 +103,25 @@ class CustomResourceValidator:
             value = int(value)
 
         self._check_value(value, schema, path)
+        self._check_combinations(value, schema, path)
         return value
+
+    def _check_combinations(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        """Check oneOf, anyOf, allOf and not, whose subschemas only validate (no defaults or pruning)."""
+        def valid(subschema: dict[str, Any]) -> bool:
+            probe = CustomResourceValidator()
+            probe._walk(clone(value), subschema, path)
+            return not probe.errors
+
+        shown = _json_type(value) if isinstance(value, (dict, list)) else value
+        if "oneOf" in schema and sum(1 for subschema in schema["oneOf"] if valid(subschema)) != 1:
+            self.errors.append(errors.invalid(path, shown, f"{path} in body must validate one and only one schema (oneOf)"))
+        if "anyOf" in schema and not any(valid(subschema) for subschema in schema["anyOf"]):
+            self.errors.append(errors.invalid(path, shown, f"{path} in body must validate at least one schema (anyOf)"))
+        if "allOf" in schema and not all(valid(subschema) for subschema in schema["allOf"]):
+            self.errors.append(errors.invalid(path, shown, f"{path} in body must validate all the schemas (allOf)"))
+        if "not" in schema and valid(schema["not"]):
+            self.errors.append(errors.invalid(path, shown, f"{path} in body must not validate the schema (not)"))
 
     def _walk_object(self, value: dict[str, Any], schema: dict[str, Any], path: str) -> dict[str, Any]:
         properties = schema.get("properties")
@@ -162,6 +183,9 @@ class CustomResourceValidator:
                 self.errors.append(errors.too_long(path, schema["maxLength"]))
             if "minLength" in schema and length < schema["minLength"]:
                 self.errors.append(errors.invalid(path, value, f"{path} in body should be at least {schema['minLength']} chars long"))
+            string_format = schema.get("format")
+            if string_format in FORMAT_CHECKS and not FORMAT_CHECKS[string_format](value):
+                self.errors.append(errors.invalid(path, value, f'{path} in body must be of type {string_format}: "{value}"'))
             pattern = schema.get("pattern")
             if pattern:
                 compiled = _compile(pattern)
@@ -178,6 +202,31 @@ class CustomResourceValidator:
                 if value < limit or (schema.get("exclusiveMinimum") and value == limit):
                     relation = "greater than" if schema.get("exclusiveMinimum") else "greater than or equal to"
                     self.errors.append(errors.invalid(path, value, f"{path} in body should be {relation} {limit}"))
+
+
+def _is_ip(value: str, version: int) -> bool:
+    try:
+        return ipaddress.ip_address(value).version == version
+    except ValueError:
+        return False
+
+
+def _is_base64(value: str) -> bool:
+    try:
+        base64.b64decode(value, validate=True)
+        return True
+    except (binascii.Error, ValueError):
+        return False
+
+
+DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+# NOTE: only these string formats are checked; others (hostname, uri, ...) pass unchecked.
+FORMAT_CHECKS = {
+    "ipv4": lambda value: _is_ip(value, 4),
+    "ipv6": lambda value: _is_ip(value, 6),
+    "date-time": lambda value: bool(DATE_TIME.match(value)),
+    "byte": _is_base64,
+}
 
 
 def _json_type(value: Any) -> str:

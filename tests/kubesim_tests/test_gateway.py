@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from kubernetes import dynamic
+from kubernetes.dynamic.exceptions import UnprocessibleEntityError
 
 from .conftest import make_namespace, wait_for
 
@@ -226,3 +227,23 @@ def test_deleted_gateway_removes_proxy(cluster: dict) -> None:
     wait_for(lambda: not cluster["deployments"].get(namespace=NAMESPACE, label_selector=selector).items, "proxy deployment removed")
     wait_for(lambda: not cluster["services"].get(namespace=NAMESPACE, label_selector=selector).items, "proxy service removed")
     wait_for(lambda: not cluster["pods"].get(namespace=NAMESPACE, label_selector=selector).items, "proxy pods removed")
+
+
+@pytest.mark.parametrize(
+    ("address", "accepted"),
+    [
+        ({"type": "IPAddress", "value": "192.0.2.10"}, True),
+        ({"type": "IPAddress", "value": "2001:db8::1"}, True),
+        ({"type": "IPAddress", "value": "not-an-ip"}, False),
+        ({"type": "Hostname", "value": "gateway.example.com"}, True),
+    ],
+)
+def test_gateway_address_one_of(cluster: dict, address: dict, accepted: bool) -> None:
+    body = _gateway(f"address-{abs(hash(address['value'])) % 100000}", f"{GATEWAY}-tls")
+    body["spec"]["addresses"] = [address]
+    if accepted:
+        cluster["gateways"].create(body=body, namespace=NAMESPACE, dry_run="All")
+        return
+    with pytest.raises(UnprocessibleEntityError) as caught:
+        cluster["gateways"].create(body=body, namespace=NAMESPACE, dry_run="All")
+    assert "spec.addresses[0]" in str(caught.value.body)
