@@ -14,10 +14,12 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from . import discovery, openapi, protobuf, reviews, tables, watch
+from . import patch as patches
 from .api import Api, WriteOptions
 from .errors import ApiError
 from .faults import FaultInjector
 from .resources import ResourceType
+from .selectors import selector_to_string
 
 log = logging.getLogger("kubesim.server")
 
@@ -319,10 +321,10 @@ class RequestHandler(BaseHTTPRequestHandler):
         obj = api.get(route.rt, route.namespace, route.name)
         if method in ("PUT", "PATCH"):
             request = self._parse_body(body) or {}
-            if method == "PATCH":
-                from . import patch as patches
-
-                scale = patches.merge_patch(_scale_of(obj), request) if "json-patch" not in (self.headers.get("Content-Type") or "") else patches.json_patch(_scale_of(obj), request)
+            if method == "PATCH" and "json-patch" in (self.headers.get("Content-Type") or ""):
+                scale = patches.json_patch(_scale_of(obj), request)
+            elif method == "PATCH":
+                scale = patches.merge_patch(_scale_of(obj), request)
             else:
                 scale = request
             replicas = (scale.get("spec") or {}).get("replicas")
@@ -440,8 +442,6 @@ class RequestHandler(BaseHTTPRequestHandler):
 
 
 def _scale_of(obj: dict[str, Any]) -> dict[str, Any]:
-    from .selectors import selector_to_string
-
     metadata = obj["metadata"]
     return {
         "kind": "Scale",

@@ -9,6 +9,7 @@ from typing import Any
 
 from .errors import ApiError
 from .resources import ResourceType
+from .selectors import selector_to_string
 
 NAME_COLUMN = {"name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0}
 AGE_COLUMN = {"name": "Age", "type": "string", "format": "", "description": "Time since the object was created.", "priority": 0}
@@ -75,8 +76,6 @@ def _workload_containers(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 def _selector_text(obj: dict[str, Any]) -> str:
-    from .selectors import selector_to_string
-
     return selector_to_string((obj.get("spec") or {}).get("selector") or {}) or "<none>"
 
 

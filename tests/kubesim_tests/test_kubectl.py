@@ -235,3 +235,13 @@ def test_get_watch_prints_new_object(kubesim: RunningKubesim, kubectl, tmp_path:
     event_line = next(line for line in lines if "watched-by-kubectl" in line)
     assert event_line.split()[0] == "ADDED"
 
+
+
+def test_scale_changes_replicas(kubectl, tmp_path: Path) -> None:
+    path = tmp_path / "scaled.yaml"
+    path.write_text(MANIFEST.replace(f"name: {NAMESPACE}", "name: scaling").replace(f"namespace: {NAMESPACE}", "namespace: scaling"), encoding="utf-8")
+    kubectl("apply", "-f", str(path))
+    assert "deployment.apps/web scaled" in kubectl("scale", "deployment/web", "--replicas=3", "-n", "scaling").stdout
+    kubectl("rollout", "status", "deployment/web", "-n", "scaling", "--timeout=30s")
+    document = json.loads(kubectl("get", "deployment", "web", "-n", "scaling", "-o", "json").stdout)
+    assert document["status"]["readyReplicas"] == 3
