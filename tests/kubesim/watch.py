@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT_SECONDS = 1800
 POLL_SECONDS = 0.5
+# A quiet watch that allows bookmarks gets one this often, so a client can resume from a recent version.
+BOOKMARK_SECONDS = 10.0
 
 
 def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | None, query: dict[str, str], as_table: bool = False) -> None:
@@ -68,7 +70,14 @@ def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | 
         if not _send(handler, {"type": "BOOKMARK", "object": bookmark}):
             return
 
+    bookmarks = query.get("allowWatchBookmarks") == "true"
+    last_sent = time.monotonic()
     while not handler.server.stopping.is_set() and time.monotonic() < deadline:
+        if bookmarks and time.monotonic() - last_sent > BOOKMARK_SECONDS:
+            bookmark = {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": {"resourceVersion": str(revision)}}
+            if not _send(handler, {"type": "BOOKMARK", "object": bookmark}):
+                return
+            last_sent = time.monotonic()
         with api.store.changed:
             events = api.store.events_after(revision)
             if not events:
@@ -98,6 +107,7 @@ def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | 
                 continue
             if not _send(handler, {"type": kind, "object": _present(rt, event.object, as_table)}):
                 return
+            last_sent = time.monotonic()
     _finish(handler)
 
 

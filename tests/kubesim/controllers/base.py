@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from ..api import now
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kubesim.controllers")
 
 DEFAULT_TICK_SECONDS = 0.2
+REPEAT_LOG_SECONDS = 60.0
 
 
 class Controller:
@@ -28,6 +30,7 @@ class Controller:
         self.cluster = cluster
         self.api = cluster.api
         self._changed = cluster.api.store.subscribe()
+        self._logged: dict[str, float] = {}
         self._thread = threading.Thread(target=self.run, name=f"kubesim-{self.name}", daemon=True)
 
     def start(self) -> None:
@@ -49,10 +52,20 @@ class Controller:
                 self.reconcile()
             except ApiError as error:
                 # Conflicts and races with deletions are retried on the next pass.
-                if error.code not in (404, 409):
-                    log.warning("%s: API error %d %s: %s", self.name, error.code, error.reason, error.message)
-            except Exception:
-                log.exception("%s failed; retrying on the next pass", self.name)
+                if error.code not in (404, 409) and self._first_in_a_while(error.message):
+                    log.warning("%s: API error %d %s: %s; retrying", self.name, error.code, error.reason, error.message)
+            except Exception as error:
+                if self._first_in_a_while(repr(error)):
+                    log.exception("%s failed; retrying on the next pass", self.name)
+
+    def _first_in_a_while(self, message: str) -> bool:
+        """Rate-limit repeated errors: log a message once per REPEAT_LOG_SECONDS."""
+        now_seconds = time.monotonic()
+        last = self._logged.get(message)
+        if last is not None and now_seconds - last < REPEAT_LOG_SECONDS:
+            return False
+        self._logged[message] = now_seconds
+        return True
 
     def reconcile(self) -> None:
         raise NotImplementedError
