@@ -237,3 +237,35 @@ def test_pod_deletion_grace_zero_immediate(resources: dict) -> None:
     resources["pods"].delete(name="immediate", namespace=NAMESPACE, grace_period_seconds=0)
     with pytest.raises(NotFoundError):
         resources["pods"].get(name="immediate", namespace=NAMESPACE)
+
+
+def _rollout(resources: dict, name: str, strategy: dict) -> list[str]:
+    """Roll a 4-replica Deployment to a new image; return the ScalingReplicaSet messages in order."""
+    body = _deployment(name, replicas=4)
+    body["spec"]["strategy"] = strategy
+    resources["deployments"].create(body=body, namespace=NAMESPACE)
+    wait_for(lambda: _available(resources, name), f"deployment {name} available")
+    patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "registry.example/app:2"}]}}}}
+    resources["deployments"].patch(name=name, namespace=NAMESPACE, body=patch, content_type="application/strategic-merge-patch+json")
+
+    def rolled_out() -> bool:
+        images = {c.image for pod in _pods_of(resources, name) for c in pod.spec.containers if c.name == "app"}
+        return images == {"registry.example/app:2"} and len(_pods_of(resources, name)) == 4 and _available(resources, name) is not None
+
+    wait_for(rolled_out, f"rollout of {name}")
+    events = resources["events"].get(namespace=NAMESPACE, field_selector=f"involvedObject.name={name},reason=ScalingReplicaSet").items
+    return [event.message for event in sorted(events, key=lambda event: int(event.metadata.resourceVersion))]
+
+
+def test_rolling_update_respects_surge(resources: dict) -> None:
+    messages = _rollout(resources, "rolling", {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}})
+    new_set = messages[1].split()[4]
+    assert messages[1] == f"Scaled up replica set {new_set} from 0 to 1"
+    assert messages[-1].endswith("to 0")
+
+
+def test_recreate_removes_old_pods_first(resources: dict) -> None:
+    messages = _rollout(resources, "recreated", {"type": "Recreate"})
+    assert messages[1].startswith("Scaled down replica set recreated-")
+    assert messages[1].endswith("from 4 to 0")
+    assert messages[2].endswith("from 0 to 4")

@@ -1,8 +1,8 @@
 """The Deployment controller: one ReplicaSet per pod template, named <deployment>-<pod-template-hash>.
 
-A changed template gets a new ReplicaSet at full size. The old ones are
-scaled to zero once the new one is available, so a rollout ignores
-maxSurge. Status and the Available/Progressing conditions use the real
+A changed template gets a new ReplicaSet, scaled up within maxSurge while
+the old ones are scaled down within maxUnavailable (Recreate: old pods go
+first). Status and the Available/Progressing conditions use the real
 controller's reasons and messages.
 """
 
@@ -41,15 +41,29 @@ def _without_hash(template: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _max_unavailable(deployment: dict[str, Any]) -> int:
+def _revision(replica_set: dict[str, Any]) -> int:
+    return int((replica_set["metadata"].get("annotations") or {}).get(REVISION_ANNOTATION, "0") or 0)
+
+
+def _rollout_limits(deployment: dict[str, Any]) -> tuple[int, int]:
+    """Return maxSurge (percentages rounded up) and maxUnavailable (rounded down); both 0 means 1 unavailable."""
     strategy = deployment["spec"].get("strategy") or {}
     if strategy.get("type") == "Recreate":
-        return 0
-    value = (strategy.get("rollingUpdate") or {}).get("maxUnavailable", "25%")
+        return 0, deployment["spec"].get("replicas", 1)
+    rolling = strategy.get("rollingUpdate") or {}
     replicas = deployment["spec"].get("replicas", 1)
-    if isinstance(value, str) and value.endswith("%"):
-        return math.floor(replicas * int(value[:-1]) / 100)
-    return int(value)
+
+    def resolve(value: Any, round_up: bool) -> int:
+        if isinstance(value, str) and value.endswith("%"):
+            exact = replicas * int(value[:-1]) / 100
+            return math.ceil(exact) if round_up else math.floor(exact)
+        return int(value)
+
+    surge = resolve(rolling.get("maxSurge", "25%"), round_up=True)
+    unavailable = resolve(rolling.get("maxUnavailable", "25%"), round_up=False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, unavailable
 
 
 class DeploymentController(Controller):
@@ -71,25 +85,52 @@ class DeploymentController(Controller):
         template = deployment["spec"].get("template") or {}
         desired = deployment["spec"].get("replicas", 1)
         new_rs = next((rs for rs in owned if _without_hash(rs["spec"].get("template") or {}) == template), None)
-        old = [rs for rs in owned if rs is not new_rs]
-        revisions = [int(rs["metadata"].get("annotations", {}).get(REVISION_ANNOTATION, "0") or 0) for rs in owned]
+        old = sorted((rs for rs in owned if rs is not new_rs), key=_revision)
+        newest_revision = max((_revision(rs) for rs in owned), default=0)
+        old_replicas = sum(rs["spec"].get("replicas", 0) for rs in old)
+        recreate = (deployment["spec"].get("strategy") or {}).get("type") == "Recreate"
+        surge, unavailable = _rollout_limits(deployment)
         created_new = False
 
+        # Scale up the new ReplicaSet as far as the surge allows (Recreate: once the old pods are gone).
+        if recreate:
+            old_pods = sum((rs.get("status") or {}).get("replicas", 0) for rs in old)
+            target = desired if old_replicas == 0 and old_pods == 0 else 0
+        else:
+            target = min(desired, max(0, desired + surge - old_replicas))
         if new_rs is None:
-            new_rs = self._create_replica_set(rs_rt, deployment, template, max(revisions, default=0) + 1)
+            new_rs = self._create_replica_set(rs_rt, deployment, template, newest_revision + 1, target)
             created_new = True
-        elif new_rs["spec"].get("replicas") != desired:
-            before = new_rs["spec"].get("replicas", 0)
-            new_rs = self._scale(rs_rt, new_rs, desired)
-            self._scaled_event(deployment, new_rs, before, desired)
+        else:
+            if _revision(new_rs) < newest_revision:
+                new_rs = self._set_revision(rs_rt, new_rs, newest_revision + 1)
+            current = new_rs["spec"].get("replicas", 0)
+            if recreate:
+                wanted = target
+            elif current > desired:
+                wanted = desired
+            else:
+                # During a rollout the new ReplicaSet only grows.
+                wanted = max(current, target)
+            if wanted != current:
+                new_rs = self._scale(rs_rt, new_rs, wanted)
+                self._scaled_event(deployment, new_rs, current, wanted)
 
-        new_available = (new_rs.get("status") or {}).get("availableReplicas", 0)
-        if new_available >= desired:
-            for rs in old:
-                if rs["spec"].get("replicas", 0) != 0:
-                    before = rs["spec"]["replicas"]
-                    self._scale(rs_rt, rs, 0)
-                    self._scaled_event(deployment, rs, before, 0)
+        # Scale down old ReplicaSets while enough pods stay available (Recreate: at once).
+        all_sets = [new_rs] + old
+        available = sum((rs.get("status") or {}).get("availableReplicas", 0) for rs in all_sets)
+        removable = desired if recreate else max(0, available - (desired - unavailable))
+        for rs in old:
+            current = rs["spec"].get("replicas", 0)
+            if current == 0:
+                continue
+            unhealthy = max(0, current - (rs.get("status") or {}).get("availableReplicas", 0))
+            reduce = current if recreate else min(current, removable + unhealthy)
+            if reduce <= 0:
+                continue
+            removable = max(0, removable - max(0, reduce - unhealthy))
+            self._scale(rs_rt, rs, current - reduce)
+            self._scaled_event(deployment, rs, current, current - reduce)
 
         revision = new_rs["metadata"].get("annotations", {}).get(REVISION_ANNOTATION)
         if revision and deployment["metadata"].get("annotations", {}).get(REVISION_ANNOTATION) != revision:
@@ -98,7 +139,13 @@ class DeploymentController(Controller):
             deployment = self.api.update(deployment_rt, namespace, deployment["metadata"]["name"], annotated)
         self._report(deployment_rt, deployment, new_rs, old, created_new)
 
-    def _create_replica_set(self, rs_rt: Any, deployment: dict[str, Any], template: dict[str, Any], revision: int) -> dict[str, Any]:
+    def _set_revision(self, rs_rt: Any, replica_set: dict[str, Any], revision: int) -> dict[str, Any]:
+        """Give a ReplicaSet that becomes current again (rollout undo) the next revision."""
+        updated = clone(replica_set)
+        updated["metadata"].setdefault("annotations", {})[REVISION_ANNOTATION] = str(revision)
+        return self.api.update(rs_rt, replica_set["metadata"]["namespace"], replica_set["metadata"]["name"], updated)
+
+    def _create_replica_set(self, rs_rt: Any, deployment: dict[str, Any], template: dict[str, Any], revision: int, replicas: int) -> dict[str, Any]:
         namespace = deployment["metadata"]["namespace"]
         collision_count = (deployment.get("status") or {}).get("collisionCount", 0)
         template_hash = pod_template_hash(template, collision_count)
@@ -109,7 +156,7 @@ class DeploymentController(Controller):
         selector.setdefault("matchLabels", {})[HASH_LABEL] = template_hash
         labels = dict((template.get("metadata") or {}).get("labels") or {})
         labels[HASH_LABEL] = template_hash
-        replicas = deployment["spec"].get("replicas", 1)
+        desired = deployment["spec"].get("replicas", 1)
 
         body = {
             "apiVersion": "apps/v1",
@@ -119,8 +166,8 @@ class DeploymentController(Controller):
                 "namespace": namespace,
                 "labels": labels,
                 "annotations": {
-                    "deployment.kubernetes.io/desired-replicas": str(replicas),
-                    "deployment.kubernetes.io/max-replicas": str(replicas + 1),
+                    "deployment.kubernetes.io/desired-replicas": str(desired),
+                    "deployment.kubernetes.io/max-replicas": str(desired + _rollout_limits(deployment)[0]),
                     REVISION_ANNOTATION: str(revision),
                 },
                 "ownerReferences": [owner_reference(deployment)],
@@ -134,7 +181,8 @@ class DeploymentController(Controller):
         }
         created = self.api.create(rs_rt, namespace, body)
 
-        self._scaled_event(deployment, created, 0, replicas)
+        if replicas:
+            self._scaled_event(deployment, created, 0, replicas)
         return created
 
     def _scale(self, rs_rt: Any, replica_set: dict[str, Any], replicas: int) -> dict[str, Any]:
@@ -163,7 +211,8 @@ class DeploymentController(Controller):
                 del status[key]
 
         conditions = status.get("conditions") or []
-        if available >= desired - _max_unavailable(deployment):
+        max_unavailable = 0 if (deployment["spec"].get("strategy") or {}).get("type") == "Recreate" else _rollout_limits(deployment)[1]
+        if available >= desired - max_unavailable:
             conditions = set_condition(conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", update_time=True)
         else:
             conditions = set_condition(conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", update_time=True)
