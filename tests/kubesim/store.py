@@ -108,9 +108,11 @@ class Store:
     def remove(self, resource: ResourceKey, namespace: str, name: str) -> dict[str, Any] | None:
         """Delete an object; the DELETED event carries a new resourceVersion."""
         with self.lock:
-            obj = self._objects.get(resource, {}).pop((namespace, name), None)
-            if obj is None:
+            stored = self._objects.get(resource, {}).pop((namespace, name), None)
+            if stored is None:
                 return None
+            # The log still holds the stored version, so change a copy.
+            obj = clone(stored)
             self._revision += 1
             obj["metadata"]["resourceVersion"] = str(self._revision)
             self._record(WatchEvent(self._revision, "DELETED", resource, obj))
