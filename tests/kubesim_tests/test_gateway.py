@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import datetime
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -12,6 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from kubernetes import dynamic
 from kubernetes.dynamic.exceptions import UnprocessibleEntityError
+
+from kubesim.testing import RunningKubesim
 
 from .conftest import make_namespace, wait_for
 
@@ -247,3 +252,32 @@ def test_gateway_address_one_of(cluster: dict, address: dict, accepted: bool) ->
     with pytest.raises(UnprocessibleEntityError) as caught:
         cluster["gateways"].create(body=body, namespace=NAMESPACE, dry_run="All")
     assert "spec.addresses[0]" in str(caught.value.body)
+
+
+def test_proxy_pod_name_fits_63(cluster: dict) -> None:
+    selector = f"gateway.envoyproxy.io/owning-gateway-name={GATEWAY}"
+    pods = wait_for(lambda: cluster["pods"].get(namespace=NAMESPACE, label_selector=selector).items, "proxy pods")
+    name = pods[0].metadata.name
+    assert len(name) == 63
+    assert name.startswith(PROXY + "-")
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed; install it to run the kubectl checks")
+def test_kubectl_apply_route_twice(kubesim_with_crds: RunningKubesim, cluster: dict, tmp_path: Path) -> None:
+    manifest = tmp_path / "route.yaml"
+    manifest.write_text(
+        f"apiVersion: {GATEWAY_API}\nkind: HTTPRoute\nmetadata:\n  name: applied\n  namespace: {NAMESPACE}\n"
+        f"spec:\n  parentRefs:\n  - name: {GATEWAY}\n  rules:\n  - backendRefs:\n    - name: backend\n      port: 8080\n",
+        encoding="utf-8",
+    )
+    command = ["kubectl", "--kubeconfig", str(kubesim_with_crds.kubeconfig), "--cache-dir", str(tmp_path / "cache"), "apply", "-f", str(manifest)]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert first.stdout.strip() == "httproute.gateway.networking.k8s.io/applied created", first.stderr
+    route = wait_for(lambda: (found := cluster["routes"].get(name="applied", namespace=NAMESPACE)).to_dict().get("status", {}).get("parents") and found,
+                     "status of route applied")
+    version = route.metadata.resourceVersion
+    second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    # kubectl says "configured" here, as on a real cluster: the CRD defaults fill list entries
+    # (parentRefs group and kind), so its merge patch replaces the atomic lists with the same values.
+    assert second.returncode == 0, second.stderr
+    assert cluster["routes"].get(name="applied", namespace=NAMESPACE).metadata.resourceVersion == version
