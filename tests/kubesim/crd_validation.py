@@ -1,7 +1,6 @@
 """Defaulting, pruning and validation of custom resources against a structural schema.
 
-NOTE: x-kubernetes-validations (CEL rules) are not evaluated, so some
-objects a real server rejects are accepted here.
+CEL rules (x-kubernetes-validations) are evaluated by the subset in cel.py.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from . import errors
+from . import cel, errors
 from .errors import FieldError
 from .store import clone
 
@@ -69,6 +68,8 @@ class CustomResourceValidator:
         for key in schema.get("required") or []:
             if key not in result and key not in ROOT_FIELDS:
                 self.errors.append(errors.required(key))
+        if not self.errors:
+            self._check_rules(result, schema, "")
         return result
 
     def _apply_defaults(self, value: dict[str, Any], schema: dict[str, Any], path: str) -> None:
@@ -104,7 +105,26 @@ class CustomResourceValidator:
 
         self._check_value(value, schema, path)
         self._check_combinations(value, schema, path)
+        self._check_rules(value, schema, path)
         return value
+
+    def _check_rules(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        """Evaluate the CEL rules of x-kubernetes-validations; rules outside the supported subset pass."""
+        for rule in schema.get("x-kubernetes-validations") or []:
+            if cel.rule_holds(rule.get("rule", ""), value) is not False:
+                continue
+            field = path + rule.get("fieldPath", "") if path else rule.get("fieldPath", "").lstrip(".")
+            message = rule.get("message") or f"failed rule: {' '.join(rule.get('rule', '').split())}"
+            reason = rule.get("reason", "FieldValueInvalid")
+            if reason == "FieldValueForbidden":
+                self.errors.append(errors.forbidden(field, message))
+            elif reason == "FieldValueRequired":
+                self.errors.append(FieldError(field, reason, f"Required value: {message}"))
+            elif reason == "FieldValueDuplicate":
+                self.errors.append(FieldError(field, reason, f"Duplicate value: {message}"))
+            else:
+                shown = _json_type(value) if isinstance(value, (dict, list)) else value
+                self.errors.append(errors.invalid(field, shown, message))
 
     def _check_combinations(self, value: Any, schema: dict[str, Any], path: str) -> None:
         """Check oneOf, anyOf, allOf and not, whose subschemas only validate (no defaults or pruning)."""

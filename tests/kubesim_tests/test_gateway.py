@@ -281,3 +281,20 @@ def test_kubectl_apply_route_twice(kubesim_with_crds: RunningKubesim, cluster: d
     # (parentRefs group and kind), so its merge patch replaces the atomic lists with the same values.
     assert second.returncode == 0, second.stderr
     assert cluster["routes"].get(name="applied", namespace=NAMESPACE).metadata.resourceVersion == version
+
+
+def test_duplicate_listener_names_rejected(cluster: dict) -> None:
+    body = _gateway("twin-listeners", f"{GATEWAY}-tls")
+    second = dict(body["spec"]["listeners"][0], hostname="other.example.com")
+    body["spec"]["listeners"].append(second)
+    with pytest.raises(UnprocessibleEntityError) as caught:
+        cluster["gateways"].create(body=body, namespace=NAMESPACE, dry_run="All")
+    assert "Listener name must be unique within the Gateway" in str(caught.value.body)
+
+
+def test_http_listener_with_tls_rejected(cluster: dict) -> None:
+    body = _gateway("plain-http", f"{GATEWAY}-tls")
+    body["spec"]["listeners"][0]["protocol"] = "HTTP"
+    with pytest.raises(UnprocessibleEntityError) as caught:
+        cluster["gateways"].create(body=body, namespace=NAMESPACE, dry_run="All")
+    assert "spec.listeners" in str(caught.value.body)
