@@ -273,8 +273,11 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._send_list(rt, items, revision)
         elif method == "POST":
             options = self._write_options()
-            obj = api.create(rt, route.namespace, self._parse_body(body), options)
-            self.context = f"{rt.kind} {obj['metadata'].get('namespace', '')}/{obj['metadata']['name']}"
+            document = self._parse_body(body)
+            metadata = (document.get("metadata") or {}) if isinstance(document, dict) else {}
+            name = metadata.get("name") or metadata.get("generateName", "")
+            self.context = f"{rt.kind} {route.namespace + '/' if route.namespace else ''}{name}"
+            obj = api.create(rt, route.namespace, document, options)
             self._send_object(201, obj, options)
         elif method == "DELETE":
             dry_run = self._dry_run()

@@ -217,3 +217,10 @@ def test_state_saved_while_running(tmp_path: Path) -> None:
     finally:
         cluster.process.kill()
         cluster.process.wait()
+
+
+def test_create_error_logged_with_name(kubesim: RunningKubesim) -> None:
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Logged_Name", "namespace": "default"}}
+    status, _, _ = raw_request(kubesim, "POST", "/api/v1/namespaces/default/configmaps", body)
+    assert status == 422
+    assert "returned 422 Invalid for POST /api/v1/namespaces/default/configmaps (ConfigMap default/Logged_Name)" in kubesim.log_text()
