@@ -1,6 +1,6 @@
 """Decoding of Kubernetes protobuf request bodies for the few kinds `kubectl create` sends that way.
 
-Typed clients such as `kubectl create configmap|secret|namespace|serviceaccount`
+Typed clients such as `kubectl create configmap|secret|namespace|serviceaccount|deployment`
 and `kubectl auth can-i|whoami` send application/vnd.kubernetes.protobuf: the magic "k8s\\0", then a
 runtime.Unknown whose raw field is the object's message. The field numbers
 are those of the Kubernetes generated.proto files; kubectl 1.33 requests
@@ -17,7 +17,7 @@ from typing import Any
 from .errors import ApiError
 
 MAGIC = b"k8s\x00"
-SUPPORTED_KINDS = ("ConfigMap", "Secret", "Namespace", "ServiceAccount", "the self reviews")
+SUPPORTED_KINDS = ("ConfigMap", "Secret", "Namespace", "ServiceAccount", "Deployment", "the self reviews")
 
 
 def _varint(data: bytes, position: int) -> tuple[int, int]:
@@ -135,6 +135,84 @@ def _service_account(fields: list[tuple[int, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _reject_unknown(message: str, fields: list[tuple[int, Any]], known: set[int]) -> None:
+    """Refuse to drop data: a non-empty field this decoder does not know makes the request 415."""
+    for number, value in fields:
+        if number not in known and value not in (b"", 0):
+            raise ApiError(
+                415,
+                f"kubesim cannot decode field {number} of a protobuf {message}; "
+                "send the object as application/json (for example with kubectl apply -f)",
+            )
+
+
+def _label_selector(value: bytes) -> dict[str, Any]:
+    fields = _fields(value)
+    _reject_unknown("LabelSelector", fields, {1})
+    match_labels = dict(_map_entry(entry, as_bytes=False) for number, entry in fields if number == 1)
+    return {"matchLabels": match_labels} if match_labels else {}
+
+
+def _container_port(value: bytes) -> dict[str, Any]:
+    fields = _fields(value)
+    _reject_unknown("ContainerPort", fields, {1, 3, 4})
+    port: dict[str, Any] = {}
+    for number, entry in fields:
+        if number == 1 and entry:
+            port["name"] = _text(entry)
+        elif number == 3:
+            port["containerPort"] = entry
+        elif number == 4 and entry:
+            port["protocol"] = _text(entry)
+    return port
+
+
+def _container(value: bytes) -> dict[str, Any]:
+    fields = _fields(value)
+    _reject_unknown("Container", fields, {1, 2, 3, 4, 6, 8})
+    container: dict[str, Any] = {}
+    for number, entry in fields:
+        if number == 1:
+            container["name"] = _text(entry)
+        elif number == 2 and entry:
+            container["image"] = _text(entry)
+        elif number in (3, 4):
+            container.setdefault("command" if number == 3 else "args", []).append(_text(entry))
+        elif number == 6:
+            container.setdefault("ports", []).append(_container_port(entry))
+        elif number == 8:
+            _reject_unknown("ResourceRequirements", _fields(entry), set())
+    return container
+
+
+def _deployment(fields: list[tuple[int, Any]]) -> dict[str, Any]:
+    """Decode the fields `kubectl create deployment` sets; anything else is rejected, not dropped."""
+    spec: dict[str, Any] = {}
+    for number, entry in fields:
+        if number != 2:
+            continue
+        spec_fields = _fields(entry)
+        _reject_unknown("DeploymentSpec", spec_fields, {1, 2, 3, 4})
+        for spec_number, spec_entry in spec_fields:
+            if spec_number == 1:
+                spec["replicas"] = spec_entry
+            elif spec_number == 2:
+                spec["selector"] = _label_selector(spec_entry)
+            elif spec_number == 3:
+                template: dict[str, Any] = {"metadata": {}, "spec": {}}
+                for template_number, template_entry in _fields(spec_entry):
+                    if template_number == 1:
+                        template["metadata"] = _object_meta(template_entry)
+                    elif template_number == 2:
+                        pod_fields = _fields(template_entry)
+                        _reject_unknown("PodSpec", pod_fields, {2})
+                        template["spec"]["containers"] = [_container(item) for sub, item in pod_fields if sub == 2]
+                spec["template"] = template
+            elif spec_number == 4:
+                _reject_unknown("DeploymentStrategy", _fields(spec_entry), set())
+    return {"spec": spec}
+
+
 def _review(fields: list[tuple[int, Any]]) -> dict[str, Any]:
     # Every review is allowed, so the request attributes in spec are not decoded.
     return {"spec": {}}
@@ -145,6 +223,7 @@ DECODERS: dict[str, Callable[[list[tuple[int, Any]]], dict[str, Any]]] = {
     "Secret": _secret,
     "Namespace": _namespace,
     "ServiceAccount": _service_account,
+    "Deployment": _deployment,
     "SelfSubjectAccessReview": _review,
     "SelfSubjectRulesReview": _review,
     "SelfSubjectReview": _review,

@@ -245,3 +245,13 @@ def test_scale_changes_replicas(kubectl, tmp_path: Path) -> None:
     kubectl("rollout", "status", "deployment/web", "-n", "scaling", "--timeout=30s")
     document = json.loads(kubectl("get", "deployment", "web", "-n", "scaling", "-o", "json").stdout)
     assert document["status"]["readyReplicas"] == 3
+
+
+def test_create_deployment_protobuf(kubectl) -> None:
+    kubectl("create", "deployment", "created-web", "--image=registry.example/web:1", "--replicas=2", "--port=8080", "-n", "default")
+    document = json.loads(kubectl("get", "deployment", "created-web", "-n", "default", "-o", "json").stdout)
+    assert document["spec"]["replicas"] == 2
+    assert document["spec"]["selector"] == {"matchLabels": {"app": "created-web"}}
+    container = document["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "registry.example/web:1"
+    assert container["ports"] == [{"containerPort": 8080, "protocol": "TCP"}]
