@@ -224,3 +224,21 @@ def test_create_error_logged_with_name(kubesim: RunningKubesim) -> None:
     status, _, _ = raw_request(kubesim, "POST", "/api/v1/namespaces/default/configmaps", body)
     assert status == 422
     assert "returned 422 Invalid for POST /api/v1/namespaces/default/configmaps (ConfigMap default/Logged_Name)" in kubesim.log_text()
+
+
+def test_pod_fault_crash_loop(kubesim: RunningKubesim) -> None:
+    rule = {"rules": [{"type": "pod", "mode": "CrashLoopBackOff", "labelSelector": "fault=crash", "namespace": "default"}]}
+    raw_request(kubesim, "POST", "/kubesim/faults", rule)
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "crashing", "namespace": "default", "labels": {"fault": "crash"}},
+           "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]}}
+    raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
+
+    def crash_status() -> dict | None:
+        _, current, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/pods/crashing")
+        statuses = (current.get("status") or {}).get("containerStatuses") or []
+        waiting = statuses and (statuses[0]["state"].get("waiting") or {})
+        return statuses[0] if waiting and waiting.get("reason") == "CrashLoopBackOff" else None
+
+    status = wait_for(crash_status, "container of crashing in CrashLoopBackOff")
+    assert status["ready"] is False
+    assert status["lastState"]["terminated"]["exitCode"] == 1
