@@ -454,7 +454,7 @@ class Api:
                     errors.forbidden("metadata.finalizers", f"no new finalizers can be added if the object is being deleted, found new finalizers {sorted(added)!r}"),
                 ])
         if rt.kind == "CustomResourceDefinition":
-            self._establish_crd(new)
+            self._establish_crd(new, previous=old)
         if options.applied:
             new["metadata"]["managedFields"] = new["metadata"].get("managedFields") or []
         else:
@@ -529,17 +529,34 @@ class Api:
 
     # CustomResourceDefinitions and namespaces
 
-    def _establish_crd(self, crd: dict[str, Any]) -> None:
+    def _establish_crd(self, crd: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
+        """Set the status the apiextensions controllers give an accepted CRD.
+
+        On an update the conditions keep their lastTransitionTime and
+        storedVersions keeps every version ever stored, as on a real server,
+        so re-applying an unchanged CRD is a no-op write.
+        """
         spec = crd.get("spec", {})
+        previous_status = (previous or {}).get("status") or {}
+        earlier = {condition.get("type"): condition for condition in previous_status.get("conditions") or []}
         stamp = now()
+
+        conditions = [
+            {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found"},
+            {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"},
+        ]
+        for condition in conditions:
+            before = earlier.get(condition["type"]) or {}
+            unchanged = before.get("status") == condition["status"] and before.get("lastTransitionTime")
+            condition["lastTransitionTime"] = before["lastTransitionTime"] if unchanged else stamp
+
         storage = [version["name"] for version in spec.get("versions", []) if version.get("storage")]
+        stored = list(previous_status.get("storedVersions") or [])
+        stored += [name for name in storage if name not in stored]
         crd["status"] = {
             "acceptedNames": clone(spec.get("names", {})),
-            "conditions": [
-                {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts", "message": "no conflicts found", "lastTransitionTime": stamp},
-                {"type": "Established", "status": "True", "reason": "InitialNamesAccepted", "message": "the initial names have been accepted", "lastTransitionTime": stamp},
-            ],
-            "storedVersions": storage,
+            "conditions": conditions,
+            "storedVersions": stored,
         }
 
     def _remove_crd(self, crd: dict[str, Any]) -> None:
