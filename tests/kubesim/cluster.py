@@ -18,6 +18,7 @@ from .store import Store
 from .controllers.ai_gateway import inject_extproc
 from .controllers.base import Controller
 from .controllers.deployment import DeploymentController
+from .controllers.endpoints import EndpointsController
 from .controllers.envoy_gateway import EnvoyGatewayController
 from .controllers.garbage_collector import GarbageCollector
 from .controllers.kubelet import Kubelet
@@ -41,6 +42,7 @@ CONTROLLERS = (
     DeploymentController,
     GarbageCollector,
     ServiceLoadBalancer,
+    EndpointsController,
     EnvoyGatewayController,
 )
 

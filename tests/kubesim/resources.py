@@ -88,7 +88,7 @@ class ResourceType:
         return entries
 
 
-BUILTIN_GROUPS = {"", "apps", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
+BUILTIN_GROUPS = {"", "apps", "discovery.k8s.io", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
                   "authorization.k8s.io", "authentication.k8s.io"}
 
 
@@ -111,6 +111,8 @@ def builtin_types() -> list[ResourceType]:
                      selectable_fields={"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
                                         "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
                                         "reason", "reportingComponent", "source", "type"}),
+        ResourceType("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True,
+                     selectable_fields={"addressType"}),
         ResourceType("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["all"], subresources=["status", "scale"], has_generation=True),
         ResourceType("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], subresources=["status", "scale"], has_generation=True,
                      selectable_fields={"status.replicas"}),

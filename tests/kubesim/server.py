@@ -220,6 +220,8 @@ class RequestHandler(BaseHTTPRequestHandler):
     def _handle_resource(self, method: str, route: Route, body: bytes) -> None:
         rt, name = route.rt, route.name
         self.current_rt = rt
+        if rt.kind == "Endpoints" and rt.group == "":
+            self.warnings.append("v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice")
         self.context = f"{rt.kind} {route.namespace + '/' if route.namespace else ''}{name}".strip()
         if rt.namespaced and not route.namespace and (name or method not in ("GET",)):
             raise ApiError(404, "the server could not find the requested resource")

@@ -190,6 +190,26 @@ def _config_map_row(obj: dict[str, Any]) -> list[Any]:
     return [name, len(obj.get("data") or {}) + len(obj.get("binaryData") or {}), created]
 
 
+def _endpoints_row(obj: dict[str, Any]) -> list[Any]:
+    name, created = _name_age(obj)
+    addresses = [
+        f"{address['ip']}:{port['port']}"
+        for subset in obj.get("subsets") or []
+        for address in subset.get("addresses") or []
+        for port in subset.get("ports") or []
+    ]
+    shown = ",".join(addresses[:3]) + (f" + {len(addresses) - 3} more..." if len(addresses) > 3 else "")
+    return [name, shown or "<none>", created]
+
+
+def _endpoint_slice_row(obj: dict[str, Any]) -> list[Any]:
+    name, created = _name_age(obj)
+    ports = ",".join(str(port["port"]) for port in obj.get("ports") or [] if "port" in port) or "<unset>"
+    addresses = [address for endpoint in obj.get("endpoints") or [] for address in endpoint.get("addresses") or []]
+    shown = ",".join(addresses[:3]) + (f" + {len(addresses) - 3} more..." if len(addresses) > 3 else "")
+    return [name, obj.get("addressType", ""), ports, shown or "<unset>", created]
+
+
 BUILTIN_TABLES: dict[str, tuple[list[dict[str, Any]], Any]] = {
     "Pod": (POD_COLUMNS, _pod_row),
     "Deployment": (DEPLOYMENT_COLUMNS, _deployment_row),
@@ -200,6 +220,9 @@ BUILTIN_TABLES: dict[str, tuple[list[dict[str, Any]], Any]] = {
     "Namespace": ([NAME_COLUMN, _column("Status", "The status of the namespace."), AGE_COLUMN], _namespace_row),
     "Secret": ([NAME_COLUMN, _column("Type", "The type of the secret."), _column("Data", "The number of entries in the data.", "integer"), AGE_COLUMN], _secret_row),
     "ConfigMap": ([NAME_COLUMN, _column("Data", "The number of entries in the data.", "integer"), AGE_COLUMN], _config_map_row),
+    "Endpoints": ([NAME_COLUMN, _column("Endpoints", "Endpoints of the service."), AGE_COLUMN], _endpoints_row),
+    "EndpointSlice": ([NAME_COLUMN, _column("AddressType", "The type of the addresses."), _column("Ports", "The ports of the endpoints."),
+                       _column("Endpoints", "The addresses of the endpoints."), AGE_COLUMN], _endpoint_slice_row),
 }
 
 

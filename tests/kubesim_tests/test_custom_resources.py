@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 from kubernetes import dynamic
-from kubernetes.dynamic.exceptions import ApiException, NotFoundError, UnprocessibleEntityError
+from kubernetes.dynamic.exceptions import ApiException, UnprocessibleEntityError
 
 from kubesim.testing import RunningKubesim, running_kubesim
 
@@ -154,11 +154,14 @@ def test_custom_list_items_carry_kind(kubesim: RunningKubesim, widgets: dynamic.
     assert answer["items"][0]["kind"] == "Widget"
 
 
-def test_deleting_crd_removes_resources(client: dynamic.DynamicClient, widgets: dynamic.Resource) -> None:
-    crds = client.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
-    crds.delete(name="widgets.example.com")
-    with pytest.raises(NotFoundError):
-        widgets.get(namespace=NAMESPACE)
+def test_deleting_crd_removes_resources(kubesim: RunningKubesim, widgets: dynamic.Resource) -> None:
+    crd = json.loads(json.dumps(WIDGET_CRD).replace("widget", "gadget").replace("Widget", "Gadget").replace('"wd"', '"gd"'))
+    assert raw_request(kubesim, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
+    gadget = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g", "namespace": NAMESPACE}, "spec": {"size": 1}}
+    assert raw_request(kubesim, "POST", f"/apis/example.com/v1/namespaces/{NAMESPACE}/gadgets", gadget)[0] == 201
+    assert raw_request(kubesim, "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com")[0] == 200
+    status, _, _ = raw_request(kubesim, "GET", f"/apis/example.com/v1/namespaces/{NAMESPACE}/gadgets/g")
+    assert status == 404
 
 
 def test_gateway_api_crds_install_through_api(tmp_path: object) -> None:

@@ -42,6 +42,17 @@ def resources(client: dynamic.DynamicClient) -> dict[str, dynamic.Resource]:
     }
 
 
+@pytest.fixture(scope="module")
+def web(resources: dict) -> str:
+    """A stable two-replica Deployment named web, created once per module."""
+    try:
+        resources["deployments"].get(name="web", namespace=NAMESPACE)
+    except NotFoundError:
+        resources["deployments"].create(body=_deployment("web"), namespace=NAMESPACE)
+    wait_for(lambda: _available(resources, "web"), "deployment web available")
+    return "web"
+
+
 def _pods_of(resources: dict, app: str) -> list:
     return resources["pods"].get(namespace=NAMESPACE, label_selector=f"app={app}").items
 
@@ -67,17 +78,15 @@ def test_gpu_node_has_eight_gpus(resources: dict) -> None:
     assert node.status.capacity["nvidia.com/gpu"] == "8"
 
 
-def test_deployment_becomes_available(resources: dict) -> None:
-    resources["deployments"].create(body=_deployment("web"), namespace=NAMESPACE)
-    deployment = wait_for(lambda: _available(resources, "web"), "deployment web available")
+def test_deployment_becomes_available(resources: dict, web: str) -> None:
+    deployment = wait_for(lambda: _available(resources, web), "deployment web available")
     conditions = {condition.type: condition for condition in deployment.status.conditions}
     assert conditions["Available"].status == "True"
     assert conditions["Progressing"].reason == "NewReplicaSetAvailable"
     assert deployment.status.observedGeneration == deployment.metadata.generation
 
 
-def test_replica_set_named_after_template_hash(resources: dict) -> None:
-    wait_for(lambda: _available(resources, "web"), "deployment web available")
+def test_replica_set_named_after_template_hash(resources: dict, web: str) -> None:
     replica_sets = resources["replicasets"].get(namespace=NAMESPACE, label_selector="app=web").items
     assert len(replica_sets) == 1
     match = re.fullmatch(r"web-([a-z0-9]+)", replica_sets[0].metadata.name)
@@ -86,8 +95,7 @@ def test_replica_set_named_after_template_hash(resources: dict) -> None:
     assert replica_sets[0].metadata.labels["pod-template-hash"] == match.group(1)
 
 
-def test_pods_named_after_replica_set(resources: dict) -> None:
-    wait_for(lambda: _available(resources, "web"), "deployment web available")
+def test_pods_named_after_replica_set(resources: dict, web: str) -> None:
     replica_set = resources["replicasets"].get(namespace=NAMESPACE, label_selector="app=web").items[0]
     pods = _pods_of(resources, "web")
     assert len(pods) == 2
@@ -95,8 +103,7 @@ def test_pods_named_after_replica_set(resources: dict) -> None:
         assert re.fullmatch(re.escape(replica_set.metadata.name) + f"-[{POD_HASH_ALPHABET}]{{5}}", pod.metadata.name)
 
 
-def test_pod_owner_is_replica_set(resources: dict) -> None:
-    wait_for(lambda: _available(resources, "web"), "deployment web available")
+def test_pod_owner_is_replica_set(resources: dict, web: str) -> None:
     replica_set = resources["replicasets"].get(namespace=NAMESPACE, label_selector="app=web").items[0]
     owner = _pods_of(resources, "web")[0].metadata.ownerReferences[0]
     assert owner.kind == "ReplicaSet"
@@ -104,8 +111,7 @@ def test_pod_owner_is_replica_set(resources: dict) -> None:
     assert owner.controller is True
 
 
-def test_running_pod_status(resources: dict) -> None:
-    wait_for(lambda: _available(resources, "web"), "deployment web available")
+def test_running_pod_status(resources: dict, web: str) -> None:
     pod = _pods_of(resources, "web")[0]
     assert pod.status.phase == "Running"
     assert pod.spec.nodeName in ("gpu-node-1", "gpu-node-2", "system-node-1")
@@ -141,40 +147,39 @@ def test_too_many_gpus_unschedulable(resources: dict) -> None:
     assert resources["pods"].get(name="greedy", namespace=NAMESPACE).status.phase == "Pending"
 
 
-def test_strategic_merge_updates_one_container(resources: dict) -> None:
-    wait_for(lambda: _available(resources, "web"), "deployment web available")
+def test_strategic_merge_replaces_pods(resources: dict) -> None:
+    resources["deployments"].create(body=_deployment("patched"), namespace=NAMESPACE)
+    wait_for(lambda: _available(resources, "patched"), "deployment patched available")
     body = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "registry.example/app:2"}]}}}}
-    patched = resources["deployments"].patch(name="web", namespace=NAMESPACE, body=body, content_type="application/strategic-merge-patch+json")
+    patched = resources["deployments"].patch(name="patched", namespace=NAMESPACE, body=body, content_type="application/strategic-merge-patch+json")
     images = {container.name: container.image for container in patched.spec.template.spec.containers}
     assert images == {"app": "registry.example/app:2", "sidecar": "sidecar:1"}
     assert patched.metadata.generation == 2
 
-
-def test_new_template_replaces_pods(resources: dict) -> None:
     def rolled_out() -> bool:
-        pods = _pods_of(resources, "web")
+        pods = _pods_of(resources, "patched")
         images = {container.image for pod in pods for container in pod.spec.containers}
-        return len(pods) == 2 and images == {"registry.example/app:2", "sidecar:1"} and _available(resources, "web") is not None
+        return len(pods) == 2 and images == {"registry.example/app:2", "sidecar:1"} and _available(resources, "patched") is not None
 
     wait_for(rolled_out, "pods of the new template")
-    replica_sets = resources["replicasets"].get(namespace=NAMESPACE, label_selector="app=web").items
+    replica_sets = resources["replicasets"].get(namespace=NAMESPACE, label_selector="app=patched").items
     assert sorted(rs.spec.replicas for rs in replica_sets) == [0, 2]
 
 
-def test_scaling_events_recorded(resources: dict) -> None:
+def test_scaling_events_recorded(resources: dict, web: str) -> None:
     events = resources["events"].get(namespace=NAMESPACE, field_selector="involvedObject.name=web").items
     reasons = {event.reason for event in events}
     assert "ScalingReplicaSet" in reasons
 
 
-def test_pod_events_recorded(resources: dict) -> None:
+def test_pod_events_recorded(resources: dict, web: str) -> None:
     pod = _pods_of(resources, "web")[0]
     events = resources["events"].get(namespace=NAMESPACE, field_selector=f"involvedObject.name={pod.metadata.name}").items
     reasons = {event.reason for event in events}
     assert {"Scheduled", "Pulled", "Started"} <= reasons
 
 
-def test_status_write_ignores_spec(kubesim: RunningKubesim, resources: dict) -> None:
+def test_status_write_ignores_spec(kubesim: RunningKubesim, resources: dict, web: str) -> None:
     deployment = resources["deployments"].get(name="web", namespace=NAMESPACE).to_dict()
     deployment["spec"]["replicas"] = 7
     status, _, _ = raw_request(kubesim, "PUT", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web/status", deployment)
@@ -182,7 +187,7 @@ def test_status_write_ignores_spec(kubesim: RunningKubesim, resources: dict) -> 
     assert resources["deployments"].get(name="web", namespace=NAMESPACE).spec.replicas == 2
 
 
-def test_main_write_ignores_status(kubesim: RunningKubesim, resources: dict) -> None:
+def test_main_write_ignores_status(kubesim: RunningKubesim, resources: dict, web: str) -> None:
     deployment = resources["deployments"].get(name="web", namespace=NAMESPACE).to_dict()
     body = {"status": {"replicas": 42}}
     status, answer, _ = raw_request(kubesim, "PATCH", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web", body, "application/merge-patch+json")
@@ -191,8 +196,7 @@ def test_main_write_ignores_status(kubesim: RunningKubesim, resources: dict) -> 
     assert answer["metadata"]["resourceVersion"] == deployment["metadata"]["resourceVersion"] or answer["status"] != body["status"]
 
 
-def test_field_selector_status_phase(resources: dict) -> None:
-    wait_for(lambda: _available(resources, "web"), "deployment web available")
+def test_field_selector_status_phase(resources: dict, web: str) -> None:
     running = resources["pods"].get(namespace=NAMESPACE, field_selector="status.phase=Running", label_selector="app=web").items
     assert len(running) == 2
 
@@ -269,3 +273,22 @@ def test_recreate_removes_old_pods_first(resources: dict) -> None:
     assert messages[1].startswith("Scaled down replica set recreated-")
     assert messages[1].endswith("from 4 to 0")
     assert messages[2].endswith("from 0 to 4")
+
+
+def test_service_endpoints_list_ready_pods(resources: dict, client: dynamic.DynamicClient, web: str) -> None:
+    services = client.resources.get(api_version="v1", kind="Service")
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": NAMESPACE},
+            "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}
+    services.create(body=body, namespace=NAMESPACE)
+    pod_ips = sorted(pod.status.podIP for pod in _pods_of(resources, "web") if not pod.metadata.deletionTimestamp)
+    slices = client.resources.get(api_version="discovery.k8s.io/v1", kind="EndpointSlice")
+
+    def slice_addresses() -> list[str] | None:
+        found = slices.get(namespace=NAMESPACE, label_selector="kubernetes.io/service-name=web").items
+        addresses = sorted(address for item in found for endpoint in item.endpoints or [] for address in endpoint.addresses)
+        return addresses if addresses == pod_ips else None
+
+    wait_for(slice_addresses, "EndpointSlice of service web")
+    endpoints = client.resources.get(api_version="v1", kind="Endpoints").get(name="web", namespace=NAMESPACE)
+    assert sorted(address.ip for address in endpoints.subsets[0].addresses) == pod_ips
+    assert endpoints.subsets[0].ports[0].port == 8080
