@@ -122,7 +122,25 @@ def _default_pod(obj: dict[str, Any]) -> None:
     spec.setdefault("priority", 0)
     status = obj.setdefault("status", {})
     status.setdefault("phase", "Pending")
-    status.setdefault("qosClass", "BestEffort")
+    status["qosClass"] = qos_class(spec)
+
+
+def qos_class(spec: dict[str, Any]) -> str:
+    """Classify a pod as the kubelet does: Guaranteed, Burstable or BestEffort, from cpu and memory."""
+    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)]
+    any_set = False
+    guaranteed = bool(containers)
+    for container in containers:
+        resources = container.get("resources") or {}
+        limits = {key: value for key, value in (resources.get("limits") or {}).items() if key in ("cpu", "memory")}
+        requests = {key: value for key, value in (resources.get("requests") or {}).items() if key in ("cpu", "memory")}
+        any_set = any_set or bool(limits or requests)
+        # Requests default to limits, so only a differing request or a missing limit breaks Guaranteed.
+        if set(limits) != {"cpu", "memory"} or any(requests.get(key, limits[key]) != limits[key] for key in limits):
+            guaranteed = False
+    if guaranteed:
+        return "Guaranteed"
+    return "Burstable" if any_set else "BestEffort"
 
 
 def _validate_containers(spec: dict[str, Any], path: str) -> list[FieldError]:

@@ -53,3 +53,4 @@ def test_pod_invalid_quantity_bad_request(kubesim: RunningKubesim) -> None:
     status, answer, _ = raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
     assert status == 400
     assert "quantities must match the regular expression" in answer["message"]
+
