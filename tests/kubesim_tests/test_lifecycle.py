@@ -242,3 +242,21 @@ def test_pod_fault_crash_loop(kubesim: RunningKubesim) -> None:
     status = wait_for(crash_status, "container of crashing in CrashLoopBackOff")
     assert status["ready"] is False
     assert status["lastState"]["terminated"]["exitCode"] == 1
+
+
+def test_stuck_rollout_exceeds_deadline(kubesim: RunningKubesim) -> None:
+    rule = {"rules": [{"type": "pod", "mode": "ImagePullBackOff", "labelSelector": "app=stuck-rollout"}]}
+    raw_request(kubesim, "POST", "/kubesim/faults", rule)
+    labels = {"app": "stuck-rollout"}
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "stuck-rollout", "namespace": "default"},
+                  "spec": {"progressDeadlineSeconds": 1, "selector": {"matchLabels": labels},
+                           "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "app", "image": "registry.example/missing:1"}]}}}}
+    raw_request(kubesim, "POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
+
+    def progressing() -> dict | None:
+        _, current, _ = raw_request(kubesim, "GET", "/apis/apps/v1/namespaces/default/deployments/stuck-rollout")
+        condition = next((entry for entry in (current.get("status") or {}).get("conditions") or [] if entry["type"] == "Progressing"), None)
+        return condition if condition and condition["status"] == "False" else None
+
+    condition = wait_for(progressing, "Progressing=False on stuck-rollout")
+    assert condition["reason"] == "ProgressDeadlineExceeded"

@@ -8,6 +8,7 @@ controller's reasons and messages.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 from typing import Any
@@ -64,6 +65,23 @@ def _rollout_limits(deployment: dict[str, Any]) -> tuple[int, int]:
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
+
+
+def _deadline_exceeded(deployment: dict[str, Any], conditions: list[dict[str, Any]]) -> bool:
+    """Whether an unfinished rollout has gone progressDeadlineSeconds without completing.
+
+    NOTE: the clock starts when the Progressing condition last changed, not at
+    the last pod that became available, so a slow rollout that still makes
+    progress also times out.
+    """
+    progressing = next((entry for entry in conditions if entry.get("type") == "Progressing"), None)
+    if progressing is None:
+        return False
+    if progressing.get("reason") == "ProgressDeadlineExceeded":
+        return True
+    started = datetime.datetime.strptime(progressing.get("lastUpdateTime", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    elapsed = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
+    return elapsed > deployment["spec"].get("progressDeadlineSeconds", 600)
 
 
 class DeploymentController(Controller):
@@ -222,6 +240,8 @@ class DeploymentController(Controller):
             conditions = set_condition(conditions, "Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{name}" has successfully progressed.', update_time=True)
         elif created_new:
             conditions = set_condition(conditions, "Progressing", "True", "NewReplicaSetCreated", f'Created new replica set "{name}"', update_time=True)
+        elif _deadline_exceeded(deployment, conditions):
+            conditions = set_condition(conditions, "Progressing", "False", "ProgressDeadlineExceeded", f'ReplicaSet "{name}" has timed out progressing.', update_time=True)
         else:
             conditions = set_condition(conditions, "Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.', update_time=True)
         order = ["Available", "Progressing"]
