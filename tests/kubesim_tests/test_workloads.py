@@ -292,3 +292,14 @@ def test_service_endpoints_list_ready_pods(resources: dict, client: dynamic.Dyna
     endpoints = client.resources.get(api_version="v1", kind="Endpoints").get(name="web", namespace=NAMESPACE)
     assert sorted(address.ip for address in endpoints.subsets[0].addresses) == pod_ips
     assert endpoints.subsets[0].ports[0].port == 8080
+
+
+def test_min_ready_seconds_delays_availability(resources: dict) -> None:
+    body = _deployment("slow-ready", replicas=1)
+    body["spec"]["minReadySeconds"] = 5
+    resources["deployments"].create(body=body, namespace=NAMESPACE)
+    replica_sets = resources["replicasets"]
+    ready = wait_for(lambda: [rs for rs in replica_sets.get(namespace=NAMESPACE, label_selector="app=slow-ready").items if rs.status.readyReplicas],
+                     "ready pod of slow-ready")
+    assert not ready[0].status.availableReplicas
+    wait_for(lambda: _available(resources, "slow-ready"), "deployment slow-ready available after minReadySeconds")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from ..store import clone
@@ -9,6 +10,17 @@ from .base import Controller, is_deleting, owned_by, owner_reference, pod_ready
 from .events import record_event
 
 COMPONENT = "replicaset-controller"
+
+
+def _available(pod: dict[str, Any], min_ready_seconds: int) -> bool:
+    """Whether a pod has been ready for at least minReadySeconds."""
+    if not pod_ready(pod):
+        return False
+    if not min_ready_seconds:
+        return True
+    ready = next(entry for entry in pod["status"]["conditions"] if entry.get("type") == "Ready")
+    since = datetime.datetime.strptime(ready["lastTransitionTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    return (datetime.datetime.now(datetime.timezone.utc) - since).total_seconds() >= min_ready_seconds
 
 
 class ReplicaSetController(Controller):
@@ -62,11 +74,13 @@ class ReplicaSetController(Controller):
 
     def _report(self, rs_rt: Any, replica_set: dict[str, Any], owned: list[dict[str, Any]]) -> None:
         ready = sum(1 for pod in owned if pod_ready(pod))
+        min_ready = replica_set["spec"].get("minReadySeconds", 0)
+        available = sum(1 for pod in owned if _available(pod, min_ready))
         status = {
             "replicas": len(owned),
             "fullyLabeledReplicas": len(owned),
             "readyReplicas": ready,
-            "availableReplicas": ready,
+            "availableReplicas": available,
             "observedGeneration": replica_set["metadata"].get("generation", 1),
         }
         for key in ("readyReplicas", "availableReplicas", "fullyLabeledReplicas"):
