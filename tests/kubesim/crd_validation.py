@@ -123,8 +123,8 @@ class CustomResourceValidator:
             elif reason == "FieldValueDuplicate":
                 self.errors.append(FieldError(field, reason, f"Duplicate value: {message}"))
             else:
-                shown = _json_type(value) if isinstance(value, (dict, list)) else value
-                self.errors.append(errors.invalid(field, shown, message))
+                reported = _json_type(value) if isinstance(value, (dict, list)) else value
+                self.errors.append(errors.invalid(field, reported, message))
 
     def _check_combinations(self, value: Any, schema: dict[str, Any], path: str) -> None:
         """Check oneOf, anyOf, allOf and not, whose subschemas only validate (no defaults or pruning)."""
@@ -133,15 +133,15 @@ class CustomResourceValidator:
             probe._walk(clone(value), subschema, path)
             return not probe.errors
 
-        shown = _json_type(value) if isinstance(value, (dict, list)) else value
+        reported = _json_type(value) if isinstance(value, (dict, list)) else value
         if "oneOf" in schema and sum(1 for subschema in schema["oneOf"] if valid(subschema)) != 1:
-            self.errors.append(errors.invalid(path, shown, f"{path} in body must validate one and only one schema (oneOf)"))
+            self.errors.append(errors.invalid(path, reported, f"{path} in body must validate one and only one schema (oneOf)"))
         if "anyOf" in schema and not any(valid(subschema) for subschema in schema["anyOf"]):
-            self.errors.append(errors.invalid(path, shown, f"{path} in body must validate at least one schema (anyOf)"))
+            self.errors.append(errors.invalid(path, reported, f"{path} in body must validate at least one schema (anyOf)"))
         if "allOf" in schema and not all(valid(subschema) for subschema in schema["allOf"]):
-            self.errors.append(errors.invalid(path, shown, f"{path} in body must validate all the schemas (allOf)"))
+            self.errors.append(errors.invalid(path, reported, f"{path} in body must validate all the schemas (allOf)"))
         if "not" in schema and valid(schema["not"]):
-            self.errors.append(errors.invalid(path, shown, f"{path} in body must not validate the schema (not)"))
+            self.errors.append(errors.invalid(path, reported, f"{path} in body must not validate the schema (not)"))
 
     def _walk_object(self, value: dict[str, Any], schema: dict[str, Any], path: str) -> dict[str, Any]:
         properties = schema.get("properties")

@@ -312,9 +312,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             grace_seconds = int(grace) if grace is not None else None
         except (TypeError, ValueError) as error:
             raise ApiError(400, f'gracePeriodSeconds "{grace}" is not an integer') from error
-        obj, gone = api.delete(route.rt, route.namespace, route.name, propagation, dry_run, options_body.get("preconditions"), grace_seconds)
-        if not gone:
-            # kube-apiserver answers 202 only for the legacy orphanDependents=false option.
+        obj, deleted = api.delete(route.rt, route.namespace, route.name, propagation, dry_run, options_body.get("preconditions"), grace_seconds)
+        if not deleted:
+            # kube-apiserver returns 202 only for the legacy orphanDependents=false option.
             self._send_object(202 if options_body.get("orphanDependents") is False else 200, obj)
         elif route.rt.delete_returns_object:
             self._send_object(200, obj)
