@@ -34,7 +34,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (0 picks a free port; default 0)")
     parser.add_argument("--pod-start-seconds", type=float, default=2.0, help="seconds a bound pod stays Pending before it runs (default 2.0)")
     parser.add_argument("--gpu-nodes", type=int, default=2, help="number of GPU nodes with 8 nvidia.com/gpu each (default 2)")
-    parser.add_argument("--crds", type=Path, action="append", default=[], help="CRD YAML file or directory to install at start-up (repeatable)")
+    parser.add_argument("--crds", type=Path, action="extend", nargs="+", default=[],
+                        help="CRD YAML files or directories to install at start-up (several after one flag, or the flag repeated)")
     parser.add_argument("--state-file", type=Path, help="JSON file to restore objects from at start-up and save them to at stop")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests (0 to 1) answered with 500, 503 or 429 (default 0)")
     parser.add_argument("--log-file", type=Path, help="write the log here instead of standard error")
