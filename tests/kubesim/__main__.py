@@ -2,6 +2,7 @@
 
 PYTHONPATH=tests python -m kubesim --kubeconfig FILE [--port N] [--pod-start-seconds S]
     [--gpu-nodes N] [--crds DIR-or-FILE ...] [--state-file PATH] [--fault-rate R] [--log-file PATH]
+    [--deny VERB:RESOURCE[.GROUP] ...]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .authorization import Authorizer, DenyRule, parse_deny_rule
 from .certs import create_credentials
 from .cluster import Cluster, ClusterOptions
 from .faults import FaultInjector
@@ -39,12 +41,21 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--state-file", type=Path, help="JSON file to restore objects from at start-up and save them to at stop")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests (0 to 1) answered with 500, 503 or 429 (default 0)")
     parser.add_argument("--log-file", type=Path, help="write the log here instead of standard error")
+    parser.add_argument("--deny", action="append", default=[], metavar="VERB:RESOURCE[.GROUP]",
+                        help="deny the token user this verb on this resource (plural; any group without .GROUP; * matches all); repeatable")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="log level (default INFO)")
     arguments = parser.parse_args(argv)
     if not 0.0 <= arguments.fault_rate <= 1.0:
         parser.error(f"--fault-rate {arguments.fault_rate} is out of range; use a share between 0 and 1")
     if arguments.gpu_nodes < 0:
         parser.error(f"--gpu-nodes {arguments.gpu_nodes} is negative; use 0 or more")
+    deny_rules: list[DenyRule] = []
+    for text in arguments.deny:
+        try:
+            deny_rules.append(parse_deny_rule(text))
+        except ValueError as error:
+            parser.error(f"--deny: {error}")
+    arguments.deny_rules = deny_rules
     for path in arguments.crds:
         if not path.exists():
             parser.error(f"--crds {path} does not exist; pass a CRD YAML file or a directory of them")
@@ -80,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
     token = secrets.token_urlsafe(32)
     try:
-        server = KubesimServer(("127.0.0.1", arguments.port), cluster.api, token, _ssl_context(credentials.cert_pem, credentials.key_pem), faults)
+        server = KubesimServer(("127.0.0.1", arguments.port), cluster.api, token, _ssl_context(credentials.cert_pem, credentials.key_pem), faults,
+                                Authorizer(arguments.deny_rules))
     except OSError as error:
         log.error("cannot listen on 127.0.0.1:%d: %s; choose another --port, or 0 for a free one", arguments.port, error.strerror)
         return 1
@@ -100,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     serving.start()
     cluster.start()
     write_kubeconfig(arguments.kubeconfig, url, credentials.ca_pem, token)
+    for rule in arguments.deny_rules:
+        log.info("denying %s to the token user", rule)
     log.info("kubesim listening on %s (kubeconfig %s, %d GPU nodes, pods start after %.1fs)", url, arguments.kubeconfig, options.gpu_nodes, options.pod_start_seconds)
 
     saved_revision = cluster.store.revision

@@ -213,8 +213,30 @@ def _deployment(fields: list[tuple[int, Any]]) -> dict[str, Any]:
     return {"spec": spec}
 
 
+RESOURCE_ATTRIBUTE_FIELDS = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource", 6: "subresource", 7: "name"}
+NON_RESOURCE_ATTRIBUTE_FIELDS = {1: "path", 2: "verb"}
+
+
+def _attributes(value: bytes, names: dict[int, str]) -> dict[str, str]:
+    # Field and label selectors (8 and 9) do not change a kubesim decision, so they are skipped.
+    return {names[number]: _text(entry) for number, entry in _fields(value) if number in names}
+
+
+def _access_review(fields: list[tuple[int, Any]]) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    for number, entry in fields:
+        if number != 2:
+            continue
+        for spec_number, spec_entry in _fields(entry):
+            if spec_number == 1:
+                spec["resourceAttributes"] = _attributes(spec_entry, RESOURCE_ATTRIBUTE_FIELDS)
+            elif spec_number == 2:
+                spec["nonResourceAttributes"] = _attributes(spec_entry, NON_RESOURCE_ATTRIBUTE_FIELDS)
+    return {"spec": spec}
+
+
 def _review(fields: list[tuple[int, Any]]) -> dict[str, Any]:
-    # Every review is allowed, so the request attributes in spec are not decoded.
+    # The rules review and the identity review do not depend on their spec.
     return {"spec": {}}
 
 
@@ -224,7 +246,7 @@ DECODERS: dict[str, Callable[[list[tuple[int, Any]]], dict[str, Any]]] = {
     "Namespace": _namespace,
     "ServiceAccount": _service_account,
     "Deployment": _deployment,
-    "SelfSubjectAccessReview": _review,
+    "SelfSubjectAccessReview": _access_review,
     "SelfSubjectRulesReview": _review,
     "SelfSubjectReview": _review,
 }

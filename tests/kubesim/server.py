@@ -16,6 +16,7 @@ import yaml
 from . import discovery, openapi, protobuf, reviews, tables, watch
 from . import patch as patches
 from .api import Api, WriteOptions
+from .authorization import Authorizer
 from .errors import ApiError
 from .faults import FaultInjector
 from .resources import ResourceType
@@ -34,12 +35,21 @@ class KubesimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], api: Api, token: str, context: ssl.SSLContext, faults: FaultInjector) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        api: Api,
+        token: str,
+        context: ssl.SSLContext,
+        faults: FaultInjector,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         super().__init__(address, RequestHandler)
         self.api = api
         self.token = token
         self.ssl_context = context
         self.faults = faults
+        self.authorizer = authorizer or Authorizer()
         self.stopping = threading.Event()
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -227,11 +237,12 @@ class RequestHandler(BaseHTTPRequestHandler):
             raise ApiError(404, "the server could not find the requested resource")
         if route.subresource and (route.subresource not in rt.subresources or not name):
             raise ApiError(404, "the server could not find the requested resource")
+        self._authorize(method, route)
 
         if rt.kind in reviews.REVIEW_KINDS:
             if method != "POST" or name:
                 raise ApiError(405, f"{rt.plural} only supports create (POST to the collection)", reason="MethodNotAllowed")
-            self._send_json(201, reviews.review(rt, self._parse_body(body)))
+            self._send_json(201, reviews.review(rt, self._parse_body(body), self.server.authorizer))
             return
         if not name:
             self._handle_collection(method, route, body)
@@ -262,6 +273,18 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._handle_delete(route, body)
         else:
             raise ApiError(405, f"{method} is not supported on a single {rt.kind}; use GET, PUT, PATCH or DELETE", reason="MethodNotAllowed")
+
+    def _authorize(self, method: str, route: Route) -> None:
+        """Check the request verb as kube-apiserver derives it from the method and path."""
+        if route.name:
+            verb = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, method.lower())
+        elif route.legacy_watch or (method == "GET" and self.query.get("watch") in ("true", "1")):
+            verb = "watch"
+        else:
+            verb = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}.get(method, method.lower())
+        # For /api/v1/namespaces/NAME the API server takes the namespace from the name.
+        namespace = route.name if route.rt.kind == "Namespace" and route.rt.group == "" else route.namespace
+        self.server.authorizer.check(verb, route.rt.plural, route.rt.group, namespace, route.name, route.subresource)
 
     def _handle_collection(self, method: str, route: Route, body: bytes) -> None:
         api = self.server.api
