@@ -157,6 +157,8 @@ class Api:
             metadata.pop(volatile, None)
         metadata["uid"] = str(uuid.uuid4())
         metadata["creationTimestamp"] = now()
+        if rt.crd_schema is None:
+            kinds.prepare_created(rt.kind, obj)
         if rt.has_generation:
             metadata["generation"] = 1
         else:

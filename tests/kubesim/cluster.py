@@ -21,6 +21,7 @@ from .controllers.deployment import DeploymentController
 from .controllers.endpoints import EndpointsController
 from .controllers.envoy_gateway import EnvoyGatewayController
 from .controllers.garbage_collector import GarbageCollector
+from .controllers.job import JobController
 from .controllers.kubelet import Kubelet
 from .controllers.namespaces import NamespaceController
 from .controllers.nodes import NodeController
@@ -40,6 +41,7 @@ CONTROLLERS = (
     Kubelet,
     ReplicaSetController,
     DeploymentController,
+    JobController,
     GarbageCollector,
     ServiceLoadBalancer,
     EndpointsController,

@@ -5,8 +5,9 @@ Rules posted to /kubesim/faults (same bearer token as the API) take the form
   {"type": "status", "code": 503, "share": 0.5, "method": "GET", "path": "/apis/apps", "count": 3}
   {"type": "drop", "share": 1.0, ...}              close the connection without a response
   {"type": "delay", "seconds": 2.0, "share": 1.0, ...}  respond after a pause
-  {"type": "pod", "mode": "Unschedulable" | "ImagePullBackOff" | "CrashLoopBackOff",
-   "labelSelector": "app=x", "namespace": "ns"}     pods matching stay broken
+  {"type": "pod", "mode": "Unschedulable" | "ImagePullBackOff" | "CrashLoopBackOff" | "Error",
+   "labelSelector": "app=x", "namespace": "ns"}     pods matching stay broken; with Error their
+                                                    containers exit with code 1 once they ran
 method, path (a prefix), share (default 1.0) and count (how many requests, default unlimited)
 are optional. GET returns the rules, DELETE removes them all.
 """
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("kubesim.faults")
 
 RANDOM_CODES = (500, 503, 429)
-POD_MODES = {"Unschedulable", "ImagePullBackOff", "CrashLoopBackOff"}
+POD_MODES = {"Unschedulable", "ImagePullBackOff", "CrashLoopBackOff", "Error"}
 REQUEST_TYPES = {"status", "drop", "delay"}
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from . import errors
 from .errors import FieldError
+from .kinds_admission import default_webhook_configuration, validate_webhook_configuration
+from .kinds_batch import default_cron_job, default_job_spec, generate_job_selector, validate_cron_job, validate_job_spec, validate_job_update
 from .selectors import selector_matches
 from .validation import CONFIG_KEY, DNS1123_LABEL, LABEL_MESSAGE
 
@@ -331,6 +333,8 @@ def validate_update(kind: str, old: dict[str, Any], new: dict[str, Any]) -> list
     if kind == "Service":
         if old_spec.get("clusterIP") and new_spec.get("clusterIP") != old_spec.get("clusterIP") and new_spec.get("type") != "ExternalName":
             problems.append(errors.invalid("spec.clusterIPs[0]", new_spec.get("clusterIP"), "may not change once set"))
+    if kind == "Job":
+        problems += validate_job_update(old, new)
     if kind == "Pod" and _pod_spec_without_mutable(old_spec) != _pod_spec_without_mutable(new_spec):
         problems.append(errors.forbidden("spec", POD_MUTABLE_MESSAGE))
     return problems
@@ -344,6 +348,20 @@ def _pod_spec_without_mutable(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def _default_job(obj: dict[str, Any]) -> None:
+    default_job_spec(obj.setdefault("spec", {}), default_pod_spec)
+
+
+def _validate_job(obj: dict[str, Any]) -> list[FieldError]:
+    return validate_job_spec(obj.get("spec") or {}, "spec")
+
+
+def prepare_created(kind: str, obj: dict[str, Any]) -> None:
+    """Set the fields the API server derives from a new object's uid, in place (a Job's selector)."""
+    if kind == "Job":
+        generate_job_selector(obj)
+
+
 DEFAULTERS = {
     "Namespace": _default_namespace,
     "Secret": _default_secret,
@@ -352,6 +370,10 @@ DEFAULTERS = {
     "ReplicaSet": _default_replica_set,
     "Service": _default_service,
     "CustomResourceDefinition": _default_crd,
+    "Job": _default_job,
+    "CronJob": lambda obj: default_cron_job(obj, default_pod_spec),
+    "MutatingWebhookConfiguration": lambda obj: default_webhook_configuration(obj, mutating=True),
+    "ValidatingWebhookConfiguration": lambda obj: default_webhook_configuration(obj, mutating=False),
 }
 
 VALIDATORS = {
@@ -362,4 +384,8 @@ VALIDATORS = {
     "ReplicaSet": _validate_workload,
     "Service": _validate_service,
     "CustomResourceDefinition": _validate_crd,
+    "Job": _validate_job,
+    "CronJob": validate_cron_job,
+    "MutatingWebhookConfiguration": lambda obj: validate_webhook_configuration(obj, mutating=True),
+    "ValidatingWebhookConfiguration": lambda obj: validate_webhook_configuration(obj, mutating=False),
 }

@@ -88,7 +88,7 @@ class ResourceType:
         return entries
 
 
-BUILTIN_GROUPS = {"", "apps", "discovery.k8s.io", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
+BUILTIN_GROUPS = {"", "apps", "batch", "discovery.k8s.io", "rbac.authorization.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
                   "authorization.k8s.io", "authentication.k8s.io"}
 
 
@@ -116,6 +116,9 @@ def builtin_types() -> list[ResourceType]:
         ResourceType("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["all"], subresources=["status", "scale"], has_generation=True),
         ResourceType("apps", "v1", "replicasets", "ReplicaSet", True, ["rs"], ["all"], subresources=["status", "scale"], has_generation=True,
                      selectable_fields={"status.replicas"}),
+        ResourceType("batch", "v1", "jobs", "Job", True, [], ["all"], subresources=["status"], has_generation=True,
+                     selectable_fields={"status.successful"}),
+        ResourceType("batch", "v1", "cronjobs", "CronJob", True, ["cj"], ["all"], subresources=["status"], has_generation=True),
         ResourceType("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
         ResourceType("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
         ResourceType("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
@@ -123,6 +126,10 @@ def builtin_types() -> list[ResourceType]:
         # NOTE: admission policies are stored and served but not enforced.
         ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "ValidatingAdmissionPolicy", False,
                      subresources=["status"], has_generation=True),
+        ResourceType("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", False, [],
+                     ["api-extensions"], has_generation=True),
+        ResourceType("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False, [],
+                     ["api-extensions"], has_generation=True),
         ResourceType("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings", "ValidatingAdmissionPolicyBinding", False,
                      has_generation=True),
         ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, verbs=["create"]),

@@ -20,7 +20,12 @@ def age(timestamp: str | None) -> str:
     if not timestamp:
         return "<unknown>"
     created = datetime.datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
-    seconds = max(0, int((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()))
+    return human_duration(int((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()))
+
+
+def human_duration(seconds: int) -> str:
+    """Format a duration as kubectl does (e.g. 42s, 5m3s, 2d)."""
+    seconds = max(0, seconds)
     if seconds < 120:
         return f"{seconds}s"
     minutes = seconds // 60
@@ -51,9 +56,12 @@ def _pod_row(obj: dict[str, Any]) -> list[Any]:
     restarts = sum(entry.get("restartCount", 0) for entry in statuses)
     shown = status.get("phase", "Pending")
     for entry in statuses:
-        waiting = (entry.get("state") or {}).get("waiting")
+        state = entry.get("state") or {}
+        waiting, terminated = state.get("waiting"), state.get("terminated")
         if waiting and waiting.get("reason"):
             shown = waiting["reason"]
+        elif terminated and terminated.get("reason"):
+            shown = terminated["reason"]
     if (obj.get("metadata") or {}).get("deletionTimestamp"):
         shown = "Terminating"
     name, created = _name_age(obj)
@@ -210,7 +218,44 @@ def _endpoint_slice_row(obj: dict[str, Any]) -> list[Any]:
     return [name, obj.get("addressType", ""), ports, shown or "<unset>", created]
 
 
+def _job_status(obj: dict[str, Any]) -> str:
+    if (obj.get("metadata") or {}).get("deletionTimestamp"):
+        return "Terminating"
+    true_conditions = [entry.get("type") for entry in (obj.get("status") or {}).get("conditions") or [] if entry.get("status") == "True"]
+    for condition_type in ("Complete", "Failed", "FailureTarget", "SuccessCriteriaMet", "Suspended"):
+        if condition_type in true_conditions:
+            return condition_type
+    return "Running"
+
+
+def _job_row(obj: dict[str, Any]) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    name, created = _name_age(obj)
+    completions = spec.get("completions")
+    succeeded = status.get("succeeded", 0)
+    shown = f"{succeeded}/{completions}" if completions is not None else f"{succeeded}/1 of {spec.get('parallelism', 1)}"
+    duration = ""
+    if status.get("startTime"):
+        start = datetime.datetime.strptime(status["startTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+        end = datetime.datetime.now(datetime.timezone.utc)
+        if status.get("completionTime"):
+            end = datetime.datetime.strptime(status["completionTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+        duration = human_duration(int((end - start).total_seconds()))
+    containers, images = _workload_containers(obj)
+    return [name, _job_status(obj), shown, duration, created, containers, images, _selector_text(obj)]
+
+
+JOB_COLUMNS = [
+    NAME_COLUMN, _column("Status", "Status of the job."), _column("Completions", "The completion status of the job."),
+    _column("Duration", "Time required to complete the job."), AGE_COLUMN,
+    _column("Containers", "Names of each container in the template.", priority=1),
+    _column("Images", "Images referenced by each container in the template.", priority=1),
+    _column("Selector", "Label selector for pods.", priority=1),
+]
+
+
 BUILTIN_TABLES: dict[str, tuple[list[dict[str, Any]], Any]] = {
+    "Job": (JOB_COLUMNS, _job_row),
     "Pod": (POD_COLUMNS, _pod_row),
     "Deployment": (DEPLOYMENT_COLUMNS, _deployment_row),
     "ReplicaSet": (REPLICA_SET_COLUMNS, _replica_set_row),

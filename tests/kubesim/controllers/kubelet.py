@@ -1,12 +1,16 @@
 """The kubelet of every simulated node: starts bound pods and reports their status.
 
 A pod is Pending (containers waiting in ContainerCreating) for --pod-start-seconds
-after it is bound, then Running with every container ready. Pod faults from
-/kubesim/faults keep containers in ImagePullBackOff or CrashLoopBackOff.
+after it is bound, then Running with every container ready. A pod owned by a
+Job runs for min(1s, --pod-start-seconds) more, then its containers exit with
+code 0 (phase Succeeded). Pod faults from /kubesim/faults keep containers in
+ImagePullBackOff or CrashLoopBackOff, or make them exit with code 1 (Error):
+the pod fails under restartPolicy Never and crash-loops otherwise.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -15,8 +19,17 @@ from .base import Controller, is_deleting, set_condition
 from .events import record_event
 from .nodes import node_address, node_names
 
+log = logging.getLogger("kubesim.controllers.kubelet")
+
 COMPONENT = "kubelet"
 CRASH_RESTART_SECONDS = 2.0
+JOB_RUN_SECONDS = 1.0
+TERMINAL_PHASES = ("Succeeded", "Failed")
+
+
+def runs_to_completion(pod: dict[str, Any]) -> bool:
+    """Whether the pod's containers exit by themselves: kubesim assumes so for pods of a Job."""
+    return any(ref.get("kind") == "Job" and ref.get("apiVersion") == "batch/v1" for ref in pod["metadata"].get("ownerReferences") or [])
 
 
 class Kubelet(Controller):
@@ -56,7 +69,8 @@ class Kubelet(Controller):
         """Stop a deleted pod's containers, which takes --pod-start-seconds, then remove the pod."""
         uid = pod["metadata"]["uid"]
         since = self._terminating_since.setdefault(uid, time.monotonic())
-        if time.monotonic() - since < self.cluster.options.pod_start_seconds:
+        stopped = (pod.get("status") or {}).get("phase") in TERMINAL_PHASES
+        if not stopped and time.monotonic() - since < self.cluster.options.pod_start_seconds:
             return
         if pod["metadata"].get("finalizers"):
             return
@@ -71,10 +85,20 @@ class Kubelet(Controller):
 
     def _sync(self, pod_rt: Any, pod: dict[str, Any], node: str, node_index: int, age_seconds: float) -> None:
         status = dict(pod.get("status") or {})
+        if status.get("phase") in TERMINAL_PHASES:
+            return
         fault = self.cluster.faults.pod_fault(pod)
         containers = pod["spec"].get("containers") or []
         previous = {entry["name"]: entry for entry in status.get("containerStatuses") or []}
-        running = age_seconds >= self.cluster.options.pod_start_seconds and fault not in ("ImagePullBackOff",)
+        start_seconds = self.cluster.options.pod_start_seconds
+        running = age_seconds >= start_seconds and fault not in ("ImagePullBackOff",)
+        restart_policy = pod["spec"].get("restartPolicy", "Always")
+        if fault == "Error" and restart_policy != "Never":
+            fault = "CrashLoopBackOff"
+        exit_time = start_seconds + min(JOB_RUN_SECONDS, start_seconds)
+        if running and previous and age_seconds >= exit_time and fault in (None, "Error") and (fault or runs_to_completion(pod)):
+            self._finish(pod_rt, pod, status, 1 if fault else 0)
+            return
 
         status.setdefault("startTime", now())
         status["hostIP"] = node_address(node_index)
@@ -143,3 +167,31 @@ class Kubelet(Controller):
                 record_event(self.api, updated, "Pulled", f'Container image "{image}" already present on machine', COMPONENT)
                 record_event(self.api, updated, "Created", f"Created container: {container['name']}", COMPONENT)
                 record_event(self.api, updated, "Started", f"Started container {container['name']}", COMPONENT)
+
+    def _finish(self, pod_rt: Any, pod: dict[str, Any], status: dict[str, Any], exit_code: int) -> None:
+        """Report the containers as exited with exit_code and the pod as Succeeded (0) or Failed."""
+        finished_at = now()
+        reason = "Completed" if exit_code == 0 else "Error"
+        pod_reason = "PodCompleted" if exit_code == 0 else "PodFailed"
+        statuses = []
+        for entry in status.get("containerStatuses") or []:
+            started_at = ((entry.get("state") or {}).get("running") or {}).get("startedAt") or finished_at
+            terminated = {"exitCode": exit_code, "reason": reason, "startedAt": started_at, "finishedAt": finished_at}
+            if entry.get("containerID"):
+                terminated["containerID"] = entry["containerID"]
+            statuses.append(dict(entry, ready=False, started=False, state={"terminated": terminated}))
+        conditions = status.get("conditions") or []
+        conditions = set_condition(conditions, "PodReadyToStartContainers", "False", "", "")
+        conditions = set_condition(conditions, "ContainersReady", "False", pod_reason, "")
+        conditions = set_condition(conditions, "Ready", "False", pod_reason, "")
+        for condition in conditions:
+            if not condition.get("message"):
+                condition.pop("message", None)
+            if not condition.get("reason"):
+                condition.pop("reason", None)
+        status["conditions"] = conditions
+        status["containerStatuses"] = statuses
+        status["phase"] = "Succeeded" if exit_code == 0 else "Failed"
+        self.write_status(pod_rt, pod, status)
+        if exit_code:
+            log.info("pod %s/%s failed: its containers exited with code %d (pod fault Error)", pod["metadata"]["namespace"], pod["metadata"]["name"], exit_code)
