@@ -1,5 +1,6 @@
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Filters that tell which Pods are not ready and why."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ description:
   - An empty list means every pod given is ready. It does not mean that pods exist, so test
     the input's length as well.
 author:
-  - gaap.genai contributors
+  - gaap.genai maintainers (@gaap-genai)
 positional: _input
 options:
   _input:

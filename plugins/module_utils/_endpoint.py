@@ -1,5 +1,6 @@
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The endpoint's objects on the cluster: what they should be, and how to get there."""
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ try:
     from kubernetes.dynamic.exceptions import DynamicApiError
     from urllib3.exceptions import HTTPError as Urllib3HTTPError
 except ImportError:  # reported by the module through missing_required_lib
-    DynamicApiError = Urllib3HTTPError = Exception
+
+    class DynamicApiError(Exception):  # type: ignore[no-redef]
+        """Stands in for the kubernetes client's error when the client is missing."""
+
+    class Urllib3HTTPError(Exception):  # type: ignore[no-redef]
+        """Stands in for urllib3's error when urllib3 is missing."""
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
 MERGE_PATCH = "application/merge-patch+json"

@@ -1,3 +1,6 @@
+# Copyright: gaap.genai contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """DNS hostname rules for a Gateway listener, and SAN matching per RFC 9525.
 
 A listener hostname is a DNS name: labels of letters, digits and hyphens

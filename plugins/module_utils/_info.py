@@ -1,5 +1,6 @@
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The state of an endpoint, read from its Gateway, Secret, proxy Deployment, proxy Service and pods.
 
 The rules that decide the state work on plain dicts and never call the

@@ -1,3 +1,6 @@
+# Copyright: gaap.genai contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """PEM parsing: split text into blocks, identify what was pasted, load certificates and keys.
 
 This file only parses and reports what it found, as PemIssue reasons.

@@ -1,3 +1,6 @@
+# Copyright: gaap.genai contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Problem: one finding of a validator, reported as an error or a warning."""
 
 from __future__ import annotations

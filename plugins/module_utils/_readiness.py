@@ -1,5 +1,6 @@
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Readiness of Pods and Deployments, read from their status as the API server returns it.
 
 Every function takes plain dicts (a ResourceInstance's to_dict(), or an item of

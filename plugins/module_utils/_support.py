@@ -1,5 +1,6 @@
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Whether a cluster can run the collection's endpoints: version, GPUs, CRDs, permissions.
 
 Each check is a pure function over facts read from the cluster, so it can be

@@ -1,3 +1,6 @@
+# Copyright: gaap.genai contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """TLS policy for an endpoint: whether Envoy can serve this hostname, certificate chain and key.
 
 validate_tls parses the inputs with _pem, checks them against the rules

@@ -1,5 +1,6 @@
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Wording shared by TLS messages: the subject or issuer of a certificate, and a date."""
 
 from __future__ import annotations

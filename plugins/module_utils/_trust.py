@@ -1,5 +1,6 @@
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Trust anchoring: whether the top of a chain is, or was issued by, a trusted CA.
 
 The anchors are the certificates in ca_bundle or, without one, the

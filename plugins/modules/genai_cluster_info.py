@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ description:
   - The module does not fail for an unsupported cluster; test RV(supported) or RV(problems).
     It fails only when the cluster cannot be read.
 author:
-  - gaap.genai contributors
+  - gaap.genai maintainers (@gaap-genai)
 options:
   require_gpu:
     description:

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ description:
     V(duplicate_certificate) and V(expiring_soon)."
   - The private key never appears in the module's output, its diff or its logs.
 author:
-  - gaap.genai contributors
+  - gaap.genai maintainers (@gaap-genai)
 options:
   name:
     description:

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: gaap.genai contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ description:
   - The module only reads. The Secret's certificate is parsed to report its expiry; no Secret
     data appears in the result.
 author:
-  - gaap.genai contributors
+  - gaap.genai maintainers (@gaap-genai)
 options:
   name:
     description:
