@@ -1,4 +1,4 @@
-"""Readiness of Pods and Deployments, and the unready_pods filter."""
+"""Readiness of Pods and Deployments."""
 
 from __future__ import annotations
 
@@ -6,9 +6,6 @@ from typing import Any
 
 import pytest
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.gaap.genai.plugins.filter.readiness import FilterModule
 from ansible_collections.gaap.genai.plugins.module_utils._readiness import (
     deployment_ready,
     pod_ready,
@@ -218,36 +215,6 @@ def test_unready_pods_phase_missing() -> None:
 
     assert entry["phase"] == "Unknown"
     assert entry["reason"] == "containers not ready: envoy, shutdown-manager, ai-gateway-extproc"
-
-
-# --- the filter plugin ------------------------------------------------------
-
-
-def test_filter_registered() -> None:
-    filters = FilterModule().filters()
-
-    assert set(filters) == {"unready_pods"}
-
-
-def test_filter_returns_report() -> None:
-    unready = FilterModule().filters()["unready_pods"]
-
-    assert unready([make_pod("p", phase="Pending", statuses=[])])[0]["phase"] == "Pending"
-
-
-@pytest.mark.parametrize("value", ["pods", {"metadata": {}}, 3, None], ids=["str", "dict", "int", "none"])
-def test_filter_rejects_non_list(value: Any) -> None:
-    unready = FilterModule().filters()["unready_pods"]
-
-    with pytest.raises(AnsibleFilterError, match="must be a list of Pod objects"):
-        unready(value)
-
-
-def test_filter_rejects_non_dict_item() -> None:
-    unready = FilterModule().filters()["unready_pods"]
-
-    with pytest.raises(AnsibleFilterError, match="each item must be a Pod object"):
-        unready(["envoy-gateway-abc"])
 
 
 # --- deployment_ready -------------------------------------------------------
