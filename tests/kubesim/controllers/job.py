@@ -21,7 +21,6 @@ from .events import record_event
 log = logging.getLogger("kubesim.controllers.job")
 
 COMPONENT = "job-controller"
-TTL_COMPONENT = "ttl-after-finished-controller"
 TERMINAL_PHASES = ("Succeeded", "Failed")
 SUCCESS_REASON = "CompletionsReached"
 SUCCESS_MESSAGE = "Reached expected number of succeeded pods"
@@ -132,13 +131,13 @@ class JobController(Controller):
         # NOTE: failed pods are replaced at once; kube-controller-manager waits 10s, 20s, 40s... between retries.
         spec = job["spec"]
         completions = spec.get("completions")
-        wanted = spec.get("parallelism", 1)
+        desired = spec.get("parallelism", 1)
         if completions is not None:
-            wanted = min(wanted, completions - succeeded)
+            desired = min(desired, completions - succeeded)
         elif succeeded:
-            wanted = 0
+            desired = 0
         namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
-        while len(active) < wanted:
+        while len(active) < desired:
             template = clone(spec.get("template") or {})
             metadata = template.get("metadata") or {}
             pod = {

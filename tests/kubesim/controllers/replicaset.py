@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from ..errors import ApiError
 from ..store import clone
 from .base import Controller, is_deleting, owned_by, owner_reference, pod_ready
 from .events import record_event
@@ -58,7 +59,14 @@ class ReplicaSetController(Controller):
             }
             if metadata.get("annotations"):
                 pod["metadata"]["annotations"] = metadata["annotations"]
-            created = self.api.create(pod_rt, namespace, pod)
+            try:
+                created = self.api.create(pod_rt, namespace, pod)
+            except ApiError as error:
+                # An admission webhook or a validation rejected the pod. The next pass retries, and the
+                # event repeats at most once a minute.
+                if self._first_in_a_while(f"FailedCreate {replica_set['metadata']['uid']} {error.message}"):
+                    record_event(self.api, replica_set, "FailedCreate", f"Error creating: {error.message}", COMPONENT, "Warning")
+                raise
             owned.append(created)
             record_event(self.api, replica_set, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", COMPONENT)
         if len(owned) > desired:
