@@ -125,7 +125,7 @@ def _parse_body(body: str) -> tuple[tuple[tuple[str, str], ...], bytes | None]:
     headers = []
     if lines and ":" in lines[0]:
         while lines and lines[0]:
-            name, _, value = lines.pop(0).partition(":")
+            name, colon, value = lines.pop(0).partition(":")
             headers.append((name.strip(), value.strip()))
 
     encoded = "".join("".join(lines).split())
@@ -191,8 +191,8 @@ def _load_der_certificate(der: bytes) -> Any:
         # as a problem, so the warning would only repeat it on stderr.
         warnings.simplefilter("ignore")
         certificate = x509.load_der_x509_certificate(der)
-        _ = (certificate.subject, certificate.issuer, certificate.extensions, certificate.serial_number,
-             certificate.not_valid_before_utc, certificate.not_valid_after_utc)
+        parsed_fields = (certificate.subject, certificate.issuer, certificate.extensions, certificate.serial_number,
+                         certificate.not_valid_before_utc, certificate.not_valid_after_utc)
     return certificate
 
 

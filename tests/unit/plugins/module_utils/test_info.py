@@ -101,7 +101,7 @@ def objects(**changes: Any) -> EndpointObjects:
     return EndpointObjects(**values)
 
 
-def decide(endpoint: EndpointObjects, controllers: list[ControllerState] = READY_CONTROLLERS) -> tuple[str, str]:
+def decide(endpoint: EndpointObjects, controllers: list[ControllerState]) -> tuple[str, str]:
     facts = info.describe_endpoint(endpoint, controllers, now=NOW)
     return facts["state"], facts["reason"]
 
@@ -114,11 +114,14 @@ CASES = [
     ("replicas unset means one", objects(deployment=deployment(None)), READY_CONTROLLERS, "Active", "1 of 1"),
     ("two of two ready", objects(deployment=deployment(2), pods=[pod("a"), pod("b")]), READY_CONTROLLERS, "Active", "2 of 2"),
     ("no proxy deployment", objects(deployment=None, pods=[]), READY_CONTROLLERS, "Initializing", PROXY[:20]),
-    ("pod creating containers", objects(pods=[pod(phase="Pending", ready=False, waiting="ContainerCreating")]), READY_CONTROLLERS, "Initializing", "ContainerCreating"),
+    ("pod creating containers", objects(pods=[pod(phase="Pending", ready=False, waiting="ContainerCreating")]),
+     READY_CONTROLLERS, "Initializing", "ContainerCreating"),
     ("no pods yet", objects(pods=[]), READY_CONTROLLERS, "Initializing", "0 of 1"),
     ("gateway not programmed", objects(gateway=gateway(programmed="Unknown")), READY_CONTROLLERS, "Initializing", "not Programmed"),
-    ("gateway accepted pending", objects(gateway=gateway(programmed="Unknown", accepted="False", accepted_reason="Pending")), READY_CONTROLLERS, "Initializing", "not Programmed"),
-    ("starting pods controllers down", objects(pods=[pod(phase="Pending", ready=False, waiting="ContainerCreating")]), NOT_READY_CONTROLLER, "Initializing", "0 of 1"),
+    ("gateway accepted pending", objects(gateway=gateway(programmed="Unknown", accepted="False", accepted_reason="Pending")),
+     READY_CONTROLLERS, "Initializing", "not Programmed"),
+    ("starting pods controllers down", objects(pods=[pod(phase="Pending", ready=False, waiting="ContainerCreating")]),
+     NOT_READY_CONTROLLER, "Initializing", "0 of 1"),
     ("one of two ready", objects(deployment=deployment(2), pods=[pod("a"), pod("b", ready=False)]), READY_CONTROLLERS, "Degraded", "1 of 2"),
     ("one of two pods exist", objects(deployment=deployment(2), pods=[pod("a")]), READY_CONTROLLERS, "Degraded", "1 of 2"),
     ("controller not ready", objects(), NOT_READY_CONTROLLER, "Degraded", "envoy-gateway"),
@@ -129,14 +132,17 @@ CASES = [
     ("secret without certificate", objects(secret={"metadata": {"name": "chat-tls"}, "data": {}}), READY_CONTROLLERS, "Failed", "no readable certificate"),
     ("secret with garbage", objects(secret=secret("not a certificate")), READY_CONTROLLERS, "Failed", "no readable certificate"),
     ("certificate expired", objects(secret=secret(EXPIRED_PEM)), READY_CONTROLLERS, "Failed", "expired"),
-    ("invalid certificate ref", objects(gateway=gateway(resolved=condition("ResolvedRefs", "False", "InvalidCertificateRef", "secret chat-tls not found"))), READY_CONTROLLERS, "Failed", "InvalidCertificateRef"),
+    ("invalid certificate ref", objects(gateway=gateway(resolved=condition("ResolvedRefs", "False", "InvalidCertificateRef", "secret chat-tls not found"))),
+     READY_CONTROLLERS, "Failed", "InvalidCertificateRef"),
     ("gateway not accepted", objects(gateway=gateway(accepted="False", accepted_reason="InvalidParameters")), READY_CONTROLLERS, "Failed", "InvalidParameters"),
     ("image pull back off", objects(pods=[pod(phase="Pending", ready=False, waiting="ImagePullBackOff")]), READY_CONTROLLERS, "Failed", "ImagePullBackOff"),
     ("err image pull", objects(pods=[pod(phase="Pending", ready=False, waiting="ErrImagePull")]), READY_CONTROLLERS, "Failed", "ErrImagePull"),
-    ("crash loop back off", objects(deployment=deployment(2), pods=[pod("a"), pod("b", ready=False, waiting="CrashLoopBackOff")]), READY_CONTROLLERS, "Failed", "CrashLoopBackOff"),
+    ("crash loop back off", objects(deployment=deployment(2), pods=[pod("a"), pod("b", ready=False, waiting="CrashLoopBackOff")]),
+     READY_CONTROLLERS, "Failed", "CrashLoopBackOff"),
     ("unschedulable pod", objects(pods=[pod(phase="Pending", ready=False, unschedulable=True)]), READY_CONTROLLERS, "Failed", "Unschedulable"),
     ("scaled to zero", objects(deployment=deployment(0), pods=[]), READY_CONTROLLERS, "Failed", "0 replicas"),
-    ("secret missing beats starting", objects(secret=None, pods=[pod(phase="Pending", ready=False, waiting="ContainerCreating")]), READY_CONTROLLERS, "Failed", "missing"),
+    ("secret missing beats starting", objects(secret=None, pods=[pod(phase="Pending", ready=False, waiting="ContainerCreating")]),
+     READY_CONTROLLERS, "Failed", "missing"),
 ]
 
 
@@ -208,7 +214,8 @@ def test_proxy_address(service: dict | None, expected: str | None) -> None:
     [
         (None, False, "Deployment not found"),
         (
-            {"metadata": {"generation": 1}, "spec": {"replicas": 1}, "status": {"observedGeneration": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}},
+            {"metadata": {"generation": 1}, "spec": {"replicas": 1},
+             "status": {"observedGeneration": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}},
             True,
             "ready",
         ),

@@ -194,8 +194,8 @@ def test_warning_case_passes_with_warning(build: Callable[[], dict[str, Any]], c
 
 
 def test_every_code_has_a_case() -> None:
-    problem_codes = {code for _, _, code in PROBLEM_CASES}
-    warning_codes = {code for _, _, code in WARNING_CASES}
+    problem_codes = {code for name, build, code in PROBLEM_CASES}
+    warning_codes = {code for name, build, code in WARNING_CASES}
 
     assert problem_codes == {
         "hostname_invalid", "certificate_unreadable", "private_key_unreadable", "private_key_encrypted",

@@ -76,7 +76,7 @@ def test_case_gives_expected_result(case: dict) -> None:
 
 @pytest.mark.parametrize("case", PASSING_CASES)
 def test_case_reports_expected_warnings(case: dict) -> None:
-    result, _ = _run(case)
+    result, codes = _run(case)
 
     warning_codes = {warning.code for warning in result.warnings}
     for code in case.get("warnings", []):
@@ -85,7 +85,7 @@ def test_case_reports_expected_warnings(case: dict) -> None:
 
 @pytest.mark.parametrize("case", PASSING_CASES)
 def test_passing_case_gives_canonical_pem(case: dict) -> None:
-    result, _ = _run(case)
+    result, codes = _run(case)
 
     assert result.certificate_chain_pem.startswith("-----BEGIN CERTIFICATE-----\n")
     assert "\r" not in result.certificate_chain_pem
