@@ -19,10 +19,12 @@ from cryptography.hazmat.primitives import serialization
 from ..errors import ApiError
 from ..store import clone
 from .base import Controller, set_condition
+from .envoy_proxy_config import envoy_gateway_settings, proxy_setting
 
 CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
 CONTROLLER_DEPLOYMENT = "envoy-gateway"
+# The proxy image Envoy Gateway v1.6.0 uses when no EnvoyProxy sets one.
 ENVOY_IMAGE = "docker.io/envoyproxy/envoy:distroless-v1.36.2"
 DEFAULT_GATEWAY_IMAGE = "docker.io/envoyproxy/gateway:v1.6.0"
 OWNING_NAME = "gateway.envoyproxy.io/owning-gateway-name"
@@ -96,19 +98,21 @@ class EnvoyGatewayController(Controller):
             return
         namespace = controller["metadata"]["namespace"]
 
-        accepted = set()
+        accepted: dict[str, dict[str, Any]] = {}
         classes, _ = self.api.list(class_rt, None)
         for gateway_class in classes:
             if gateway_class["spec"].get("controllerName") != CONTROLLER_NAME:
                 continue
-            accepted.add(gateway_class["metadata"]["name"])
+            accepted[gateway_class["metadata"]["name"]] = gateway_class
             self._accept_class(class_rt, gateway_class)
+        settings = envoy_gateway_settings(self.api, namespace)
 
         gateways, _ = self.api.list(gateway_rt, None)
         ours = [gateway for gateway in gateways if gateway["spec"].get("gatewayClassName") in accepted and not gateway["metadata"].get("deletionTimestamp")]
         routes = self._routes()
         for gateway in ours:
-            self._reconcile_gateway(gateway_rt, gateway, controller, routes)
+            images = self._images(gateway, accepted[gateway["spec"]["gatewayClassName"]], controller, settings)
+            self._reconcile_gateway(gateway_rt, gateway, controller, routes, images)
         self._delete_orphaned_proxies(namespace, {(gateway["metadata"]["namespace"], gateway["metadata"]["name"]) for gateway in ours})
         self._report_routes(routes, {(gateway["metadata"]["namespace"], gateway["metadata"]["name"]) for gateway in ours})
 
@@ -132,7 +136,21 @@ class EnvoyGatewayController(Controller):
 
     # Gateways
 
-    def _reconcile_gateway(self, gateway_rt: Any, gateway: dict[str, Any], controller: dict[str, Any], routes: list[tuple[Any, dict[str, Any]]]) -> None:
+    def _images(self, gateway: dict[str, Any], gateway_class: dict[str, Any], controller: dict[str, Any], settings: dict[str, Any]) -> dict[str, str]:
+        """Return the images of the proxy containers: envoy from the EnvoyProxy settings, shutdown-manager from the configuration file."""
+        envoy = proxy_setting(self.api, gateway, gateway_class, settings, "provider", "kubernetes", "envoyDeployment", "container", "image")
+        controller_image = next(iter(controller["spec"]["template"]["spec"].get("containers") or []), {}).get("image") or DEFAULT_GATEWAY_IMAGE
+        shutdown_manager = (((settings.get("provider") or {}).get("kubernetes") or {}).get("shutdownManager") or {}).get("image")
+        return {"envoy": envoy or ENVOY_IMAGE, "shutdown-manager": shutdown_manager or controller_image}
+
+    def _reconcile_gateway(
+        self,
+        gateway_rt: Any,
+        gateway: dict[str, Any],
+        controller: dict[str, Any],
+        routes: list[tuple[Any, dict[str, Any]]],
+        images: dict[str, str],
+    ) -> None:
         gateway_namespace = gateway["metadata"]["namespace"]
         gateway_name = gateway["metadata"]["name"]
         namespace = controller["metadata"]["namespace"]
@@ -141,7 +159,7 @@ class EnvoyGatewayController(Controller):
         labels = proxy_labels(gateway_namespace, gateway_name)
 
         self._ensure_service_account(namespace, name, labels)
-        deployment = self._ensure_deployment(namespace, name, labels, listeners, controller)
+        deployment = self._ensure_deployment(namespace, name, labels, listeners, images)
         service = self._ensure_service(namespace, name, labels, listeners)
 
         listener_statuses = [self._listener_status(gateway, listener, routes) for listener in listeners]
@@ -231,16 +249,15 @@ class EnvoyGatewayController(Controller):
         if self.api.find(rt, namespace, name) is None:
             self.api.create(rt, namespace, {"metadata": {"name": name, "namespace": namespace, "labels": labels}})
 
-    def _ensure_deployment(self, namespace: str, name: str, labels: dict[str, str], listeners: list[dict[str, Any]], controller: dict[str, Any]) -> dict[str, Any]:
+    def _ensure_deployment(self, namespace: str, name: str, labels: dict[str, str], listeners: list[dict[str, Any]], images: dict[str, str]) -> dict[str, Any]:
         rt = self.resource("apps", "Deployment")
-        gateway_image = next(iter(controller["spec"]["template"]["spec"].get("containers") or []), {}).get("image") or DEFAULT_GATEWAY_IMAGE
         ports = [{"name": f"{listener.get('protocol', 'HTTP').lower()}-{listener.get('port')}", "containerPort": container_port(int(listener.get("port", 0))), "protocol": "TCP"}
                  for listener in listeners]
         ports.append({"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"})
         containers = [
             {
                 "name": "envoy",
-                "image": ENVOY_IMAGE,
+                "image": images["envoy"],
                 "args": ["--service-cluster", name, "--service-node", "$(ENVOY_POD_NAME)", "--config-yaml", "{}", "--log-level", "warn", "--cpuset-threads", "--drain-strategy", "immediate", "--drain-time-s", "60"],
                 "env": [
                     {"name": "ENVOY_GATEWAY_NAMESPACE", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
@@ -253,7 +270,7 @@ class EnvoyGatewayController(Controller):
             },
             {
                 "name": "shutdown-manager",
-                "image": gateway_image,
+                "image": images["shutdown-manager"],
                 "command": ["envoy-gateway"],
                 "args": ["envoy", "shutdown-manager"],
                 "readinessProbe": {"httpGet": {"path": "/healthz", "port": 19002, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
@@ -263,13 +280,17 @@ class EnvoyGatewayController(Controller):
         ]
         existing = self.api.find(rt, namespace, name)
         if existing is not None:
-            current_ports = next((c.get("ports") for c in existing["spec"]["template"]["spec"]["containers"] if c["name"] == "envoy"), None)
-            if current_ports == ports:
+            current = {container["name"]: container for container in existing["spec"]["template"]["spec"]["containers"]}
+            current_ports = (current.get("envoy") or {}).get("ports")
+            current_images = {key: (current.get(key) or {}).get("image") for key in images}
+            if current_ports == ports and current_images == images:
                 return existing
             updated = clone(existing)
             for container in updated["spec"]["template"]["spec"]["containers"]:
                 if container["name"] == "envoy":
                     container["ports"] = ports
+                if container["name"] in images:
+                    container["image"] = images[container["name"]]
             return self.api.update(rt, namespace, name, updated)
         body = {
             "apiVersion": "apps/v1",

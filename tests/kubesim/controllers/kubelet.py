@@ -1,7 +1,8 @@
 """The kubelet of every simulated node: starts bound pods and reports their status.
 
 A pod is Pending (containers waiting in ContainerCreating) for --pod-start-seconds
-after it is bound, then Running with every container ready. A pod owned by a
+after it is bound, then Running. A container is ready at once, or, with a
+readinessProbe, after min(initialDelaySeconds, --pod-start-seconds). A pod owned by a
 Job runs for min(1s, --pod-start-seconds) more, then its containers exit with
 code 0 (phase Succeeded). Pod faults from /kubesim/faults keep containers in
 ImagePullBackOff or CrashLoopBackOff, or make them exit with code 1 (Error):
@@ -25,6 +26,18 @@ COMPONENT = "kubelet"
 CRASH_RESTART_SECONDS = 2.0
 JOB_RUN_SECONDS = 1.0
 TERMINAL_PHASES = ("Succeeded", "Failed")
+
+
+def readiness_delay(container: dict[str, Any], start_seconds: float) -> float:
+    """Return the seconds from container start to ready: initialDelaySeconds of its readinessProbe, capped at start_seconds.
+
+    The cap keeps tests fast: a probe with initialDelaySeconds 30 makes the
+    container ready after --pod-start-seconds instead. Probes always succeed.
+    """
+    probe = container.get("readinessProbe")
+    if not isinstance(probe, dict):
+        return 0.0
+    return min(float(probe.get("initialDelaySeconds") or 0), start_seconds)
 
 
 def runs_to_completion(pod: dict[str, Any]) -> bool:
@@ -133,7 +146,7 @@ class Kubelet(Controller):
                     "imageID": f"{container.get('image', '')}@sha256:{'0' * 64}",
                     "containerID": f"containerd://{pod['metadata']['uid'].replace('-', '')}{name}"[:77],
                     "started": True,
-                    "ready": True,
+                    "ready": age_seconds - start_seconds >= readiness_delay(container, start_seconds),
                     "state": {"running": {"startedAt": started_at}},
                 })
             statuses.append(entry)
