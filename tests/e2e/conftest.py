@@ -22,4 +22,3 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     """Make a chain whose wildcard leaf covers <endpoint>.genai.example.test."""
     return make_certificates(tmp_path_factory.mktemp("certs"), "*.genai.example.test")
-

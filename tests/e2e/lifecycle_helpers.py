@@ -27,7 +27,7 @@ def run_any_module(module: str, kubeconfig: Path, args: dict[str, Any], check: b
     environment = ansible_environment(
         {"ANSIBLE_LOAD_CALLBACK_PLUGINS": "1", "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
     )
-    process = subprocess.run(command, cwd=ROOT, env=environment, text=True, capture_output=True)
+    process = subprocess.run(command, cwd=ROOT, env=environment, text=True, capture_output=True, check=False)
     report = json.loads(process.stdout)
     return report["plays"][0]["tasks"][0]["hosts"]["localhost"]
 
@@ -161,7 +161,7 @@ def wait_until(probe: Callable[[], Any], accept: Callable[[Any], bool], attempts
     assert on the returned value, not on how long it took.
     """
     result = probe()
-    for _ in range(attempts):
+    for attempt in range(attempts):
         if accept(result):
             break
         time.sleep(delay)
@@ -242,4 +242,5 @@ def run_report(inventory: Path, *extra: str) -> subprocess.CompletedProcess:
         env=ansible_environment(),
         text=True,
         capture_output=True,
+        check=False,
     )

@@ -75,7 +75,7 @@ def _resign(draft: x509.Certificate, key: Any, tbs: bytes, hash_name: str) -> x5
     else:
         # Keep the draft's AlgorithmIdentifier, which follows the to-be-signed part.
         der = draft.public_bytes(serialization.Encoding.DER)
-        _, tbs_start = _read_length(der, 0)
+        certificate_length, tbs_start = _read_length(der, 0)
         tbs_length, tbs_content = _read_length(der, tbs_start)
         algorithm_start = tbs_content + tbs_length
         algorithm_length, algorithm_content = _read_length(der, algorithm_start)
@@ -95,10 +95,10 @@ def _resign(draft: x509.Certificate, key: Any, tbs: bytes, hash_name: str) -> x5
 
 def _negate_serial(tbs: bytes) -> bytes:
     """Set the sign bit of the serial number, keeping its length."""
-    _, content = _read_length(tbs, 0)
+    tbs_length, content = _read_length(tbs, 0)
     version_length, version_content = _read_length(tbs, content)
     serial_tag = version_content + version_length
-    _, serial_content = _read_length(tbs, serial_tag)
+    serial_length, serial_content = _read_length(tbs, serial_tag)
     return tbs[:serial_content] + bytes([tbs[serial_content] | 0x80]) + tbs[serial_content + 1:]
 
 
