@@ -77,7 +77,9 @@ def wait_for(check: Callable[[], Any], description: str, timeout: float = WAIT_S
         time.sleep(0.1)
 
 
-def raw_request(cluster: RunningKubesim, method: str, path: str, body: Any = None, content_type: str = "application/json") -> tuple[int, dict[str, Any], dict[str, str]]:
+def raw_request(
+    cluster: RunningKubesim, method: str, path: str, body: Any = None, content_type: str = "application/json"
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     """Send one API request without a client library; return status, decoded body and headers."""
     context = ssl.create_default_context(cadata=_ca_pem(cluster))
     data = json.dumps(body).encode() if body is not None else None

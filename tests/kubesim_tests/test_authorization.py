@@ -29,7 +29,7 @@ def access_review(cluster: RunningKubesim, verb: str, resource: str, group: str 
     if namespace is not None:
         attributes["namespace"] = namespace
     body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attributes}}
-    code, review, _ = raw_request(cluster, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body)
+    code, review, headers = raw_request(cluster, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body)
     assert code == 201
     return review["status"]
 
@@ -73,7 +73,7 @@ def test_access_review_reason_names_rule(denying: RunningKubesim) -> None:
 
 def test_access_review_without_attributes(denying: RunningKubesim) -> None:
     body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {}}
-    code, status, _ = raw_request(denying, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body)
+    code, status, headers = raw_request(denying, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", body)
 
     assert code == 422
     assert status["reason"] == "Invalid"
@@ -81,7 +81,7 @@ def test_access_review_without_attributes(denying: RunningKubesim) -> None:
 
 def test_denied_create_cluster_scope(denying: RunningKubesim) -> None:
     body = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "reader"}, "rules": []}
-    code, status, _ = raw_request(denying, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", body)
+    code, status, headers = raw_request(denying, "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", body)
 
     assert code == 403
     assert status["reason"] == "Forbidden"
@@ -92,8 +92,8 @@ def test_denied_create_cluster_scope(denying: RunningKubesim) -> None:
 
 def test_denied_delete_namespaced(denying: RunningKubesim) -> None:
     body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "token"}, "stringData": {"key": "value"}}
-    created, _, _ = raw_request(denying, "POST", "/api/v1/namespaces/default/secrets", body)
-    code, status, _ = raw_request(denying, "DELETE", "/api/v1/namespaces/default/secrets/token")
+    created, answer, headers = raw_request(denying, "POST", "/api/v1/namespaces/default/secrets", body)
+    code, status, headers = raw_request(denying, "DELETE", "/api/v1/namespaces/default/secrets/token")
 
     assert created == 201
     assert code == 403
@@ -103,14 +103,14 @@ def test_denied_delete_namespaced(denying: RunningKubesim) -> None:
 
 
 def test_denied_subresource_only(denying: RunningKubesim) -> None:
-    code, status, _ = raw_request(denying, "PUT", "/apis/apps/v1/namespaces/default/deployments/web/status", {})
+    code, status, headers = raw_request(denying, "PUT", "/apis/apps/v1/namespaces/default/deployments/web/status", {})
 
     assert code == 403
     assert 'cannot update resource "deployments/status" in API group "apps"' in status["message"]
 
 
 def test_other_verbs_still_allowed(denying: RunningKubesim) -> None:
-    code, _, _ = raw_request(denying, "GET", "/api/v1/namespaces/default/secrets")
+    code, answer, headers = raw_request(denying, "GET", "/api/v1/namespaces/default/secrets")
 
     assert code == 200
 
@@ -130,9 +130,9 @@ def test_invalid_rule_stops_start(tmp_path: Path) -> None:
 @pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed; install it to run the kubectl checks")
 def test_kubectl_sees_denial(denying: RunningKubesim) -> None:
     can_i = subprocess.run([KUBECTL, "--kubeconfig", str(denying.kubeconfig), "auth", "can-i", "create", "clusterroles"],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, check=False, timeout=30)
     create = subprocess.run([KUBECTL, "--kubeconfig", str(denying.kubeconfig), "create", "clusterrole", "viewer", "--verb=get", "--resource=pods"],
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, check=False, timeout=30)
 
     assert can_i.stdout.split()[0] == "no"
     assert create.returncode == 1

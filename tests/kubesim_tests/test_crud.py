@@ -212,7 +212,7 @@ def test_field_selector_unsupported_field(configmaps: dynamic.Resource) -> None:
 
 def test_list_items_omit_kind_for_builtins(kubesim: RunningKubesim, configmaps: dynamic.Resource) -> None:
     configmaps.create(body=_config_map("listed"), namespace=NAMESPACE)
-    _, response, _ = raw_request(kubesim, "GET", f"/api/v1/namespaces/{NAMESPACE}/configmaps")
+    status, response, headers = raw_request(kubesim, "GET", f"/api/v1/namespaces/{NAMESPACE}/configmaps")
     assert response["kind"] == "ConfigMapList"
     assert "kind" not in response["items"][0]
 
@@ -277,7 +277,7 @@ def test_unknown_field_dropped_with_warning(kubesim: RunningKubesim, configmaps:
 def test_unknown_field_strict_rejected(kubesim: RunningKubesim, configmaps: dynamic.Resource) -> None:
     body = _config_map("unknown-strict")
     body["extra"] = {"a": 1}
-    status, answer, _ = raw_request(kubesim, "POST", f"/api/v1/namespaces/{NAMESPACE}/configmaps?fieldValidation=Strict", body)
+    status, answer, headers = raw_request(kubesim, "POST", f"/api/v1/namespaces/{NAMESPACE}/configmaps?fieldValidation=Strict", body)
     assert status == 400
     assert 'strict decoding error: unknown field "extra"' in answer["message"]
 

@@ -134,7 +134,7 @@ def test_status_subresource_ignores_spec(kubesim: RunningKubesim, widgets: dynam
     created = widgets.create(body=_widget("status-sub", size=1), namespace=NAMESPACE).to_dict()
     created["spec"]["size"] = 9
     created["status"] = {"phase": "Ready"}
-    status, answer, _ = raw_request(kubesim, "PUT", f"/apis/example.com/v1/namespaces/{NAMESPACE}/widgets/status-sub/status", created)
+    status, answer, headers = raw_request(kubesim, "PUT", f"/apis/example.com/v1/namespaces/{NAMESPACE}/widgets/status-sub/status", created)
     assert status == 200
     assert answer["status"] == {"phase": "Ready"}
     assert answer["spec"]["size"] == 1
@@ -143,14 +143,14 @@ def test_status_subresource_ignores_spec(kubesim: RunningKubesim, widgets: dynam
 def test_update_without_resource_version_invalid(kubesim: RunningKubesim, widgets: dynamic.Resource) -> None:
     created = widgets.create(body=_widget("unconditional", size=1), namespace=NAMESPACE).to_dict()
     del created["metadata"]["resourceVersion"]
-    status, answer, _ = raw_request(kubesim, "PUT", f"/apis/example.com/v1/namespaces/{NAMESPACE}/widgets/unconditional", created)
+    status, answer, headers = raw_request(kubesim, "PUT", f"/apis/example.com/v1/namespaces/{NAMESPACE}/widgets/unconditional", created)
     assert status == 422
     assert answer["details"]["causes"][0]["field"] == "metadata.resourceVersion"
 
 
 def test_custom_list_items_carry_kind(kubesim: RunningKubesim, widgets: dynamic.Resource) -> None:
     widgets.create(body=_widget("listed", size=1), namespace=NAMESPACE)
-    _, answer, _ = raw_request(kubesim, "GET", f"/apis/example.com/v1/namespaces/{NAMESPACE}/widgets")
+    status, answer, headers = raw_request(kubesim, "GET", f"/apis/example.com/v1/namespaces/{NAMESPACE}/widgets")
     assert answer["items"][0]["kind"] == "Widget"
 
 
@@ -160,7 +160,7 @@ def test_deleting_crd_removes_resources(kubesim: RunningKubesim, widgets: dynami
     gadget = {"apiVersion": "example.com/v1", "kind": "Gadget", "metadata": {"name": "g", "namespace": NAMESPACE}, "spec": {"size": 1}}
     assert raw_request(kubesim, "POST", f"/apis/example.com/v1/namespaces/{NAMESPACE}/gadgets", gadget)[0] == 201
     assert raw_request(kubesim, "DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com")[0] == 200
-    status, _, _ = raw_request(kubesim, "GET", f"/apis/example.com/v1/namespaces/{NAMESPACE}/gadgets/g")
+    status, answer, headers = raw_request(kubesim, "GET", f"/apis/example.com/v1/namespaces/{NAMESPACE}/gadgets/g")
     assert status == 404
 
 
@@ -172,7 +172,7 @@ def test_gateway_api_crds_install_through_api(tmp_path: object) -> None:
         for path in sorted(directory.glob("*.yaml")):
             for document in yaml.load_all(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                 if document and document.get("kind") == "CustomResourceDefinition":
-                    status, answer, _ = raw_request(cluster, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", document)
+                    status, answer, headers = raw_request(cluster, "POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", document)
                     assert status == 201, answer.get("message")
         client = client_for(cluster)
         gateways = client.resources.get(api_version="gateway.networking.k8s.io/v1", kind="Gateway")

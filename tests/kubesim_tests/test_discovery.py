@@ -41,7 +41,7 @@ def test_request_without_token_is_unauthorized(kubesim: RunningKubesim) -> None:
 
 
 def test_request_with_wrong_token_is_unauthorized(kubesim: RunningKubesim) -> None:
-    status, _ = _get(kubesim, "/api/v1/namespaces", token="not-the-token")
+    status, body = _get(kubesim, "/api/v1/namespaces", token="not-the-token")
     assert status == 401
 
 
@@ -71,28 +71,28 @@ def test_builtin_kind_is_discoverable(client: dynamic.DynamicClient, api_version
 
 
 def test_deployment_status_subresource_listed(kubesim: RunningKubesim) -> None:
-    _, body = _get(kubesim, "/apis/apps/v1", token=kubesim.token)
+    status, body = _get(kubesim, "/apis/apps/v1", token=kubesim.token)
     names = {entry["name"] for entry in body["resources"]}
     assert "deployments/status" in names
     assert "deployments/scale" in names
 
 
 def test_short_names_listed(kubesim: RunningKubesim) -> None:
-    _, body = _get(kubesim, "/api/v1", token=kubesim.token)
+    status, body = _get(kubesim, "/api/v1", token=kubesim.token)
     short_names = {entry["name"]: entry.get("shortNames") for entry in body["resources"]}
     assert short_names["pods"] == ["po"]
     assert short_names["configmaps"] == ["cm"]
 
 
 def test_openapi_v3_lists_group_versions(kubesim: RunningKubesim) -> None:
-    _, body = _get(kubesim, "/openapi/v3", token=kubesim.token)
+    status, body = _get(kubesim, "/openapi/v3", token=kubesim.token)
     assert "apis/apps/v1" in body["paths"]
     assert "api/v1" in body["paths"]
 
 
 def test_openapi_v3_document_has_deployment_schema(kubesim: RunningKubesim) -> None:
-    _, index = _get(kubesim, "/openapi/v3", token=kubesim.token)
-    _, document = _get(kubesim, index["paths"]["apis/apps/v1"]["serverRelativeURL"], token=kubesim.token)
+    status, index = _get(kubesim, "/openapi/v3", token=kubesim.token)
+    status, document = _get(kubesim, index["paths"]["apis/apps/v1"]["serverRelativeURL"], token=kubesim.token)
     schema = document["components"]["schemas"]["io.k8s.api.apps.v1.Deployment"]
     assert schema["x-kubernetes-group-version-kind"] == [{"group": "apps", "kind": "Deployment", "version": "v1"}]
 

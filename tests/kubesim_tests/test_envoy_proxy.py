@@ -52,7 +52,8 @@ def proxies(crd_client: dynamic.DynamicClient) -> dict[str, dict[str, str]]:
     controller = {
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "envoy-gateway", "namespace": NAMESPACE},
         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "envoy-gateway", "image": "registry.example.test/gateway:v1"}]}}},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"containers": [{"name": "envoy-gateway", "image": "registry.example.test/gateway:v1"}]}}},
     }
     client.resources.get(api_version="apps/v1", kind="Deployment").create(body=controller, namespace=NAMESPACE)
 

@@ -208,8 +208,8 @@ def test_opaque_secret_invalid_certificate_ref(cluster: dict) -> None:
 
 
 def test_mismatched_key_invalid_certificate_ref(cluster: dict) -> None:
-    _, certificate = _key_and_certificate("chat.example.com")
-    other_key, _ = _key_and_certificate("chat.example.com")
+    key, certificate = _key_and_certificate("chat.example.com")
+    other_key, other_certificate = _key_and_certificate("chat.example.com")
     cluster["secrets"].create(body=_secret("mismatch-tls", certificate, other_key), namespace=NAMESPACE)
     cluster["gateways"].create(body=_gateway("mismatch", "mismatch-tls"), namespace=NAMESPACE)
     condition = wait_for(lambda: _resolved_refs(cluster, "mismatch"), "listener status of mismatch")
@@ -271,12 +271,12 @@ def test_kubectl_apply_route_twice(kubesim_with_crds: RunningKubesim, cluster: d
         encoding="utf-8",
     )
     command = ["kubectl", "--kubeconfig", str(kubesim_with_crds.kubeconfig), "--cache-dir", str(tmp_path / "cache"), "apply", "-f", str(manifest)]
-    first = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    first = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     assert first.stdout.strip() == "httproute.gateway.networking.k8s.io/applied created", first.stderr
     route = wait_for(lambda: (found := cluster["routes"].get(name="applied", namespace=NAMESPACE)).to_dict().get("status", {}).get("parents") and found,
                      "status of route applied")
     version = route.metadata.resourceVersion
-    second = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     # kubectl says "configured" here, as on a real cluster: the CRD defaults fill list entries
     # (parentRefs group and kind), so its merge patch replaces the atomic lists with the same values.
     assert second.returncode == 0, second.stderr

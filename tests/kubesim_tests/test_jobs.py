@@ -129,7 +129,7 @@ def test_job_several_completions(jobs: dynamic.Resource) -> None:
 
 def test_job_backoff_limit_exceeded(kubesim: RunningKubesim, jobs: dynamic.Resource, pods: dynamic.Resource) -> None:
     rule = {"rules": [{"type": "pod", "mode": "Error", "labelSelector": "app=broken", "namespace": NAMESPACE}]}
-    code, _, _ = raw_request(kubesim, "POST", "/kubesim/faults", rule)
+    code, answer, headers = raw_request(kubesim, "POST", "/kubesim/faults", rule)
     jobs.create(body=_job("broken", backoffLimit=1), namespace=NAMESPACE)
     job = wait_for(lambda: _finished(jobs, "broken"), "Job broken finished")
     failed_pods = pods.get(namespace=NAMESPACE, label_selector="app=broken").items
@@ -169,9 +169,9 @@ def test_job_ttl_deletes(jobs: dynamic.Resource, pods: dynamic.Resource) -> None
 def test_kubectl_waits_for_complete(kubesim: RunningKubesim, jobs: dynamic.Resource) -> None:
     jobs.create(body=_job("waited"), namespace=NAMESPACE)
     result = subprocess.run([KUBECTL, "--kubeconfig", str(kubesim.kubeconfig), "-n", NAMESPACE, "wait", "--for=condition=complete",
-                             "job/waited", "--timeout=30s"], capture_output=True, text=True, timeout=60)
+                             "job/waited", "--timeout=30s"], capture_output=True, text=True, check=False, timeout=60)
     table = subprocess.run([KUBECTL, "--kubeconfig", str(kubesim.kubeconfig), "-n", NAMESPACE, "get", "job", "waited"],
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, check=False, timeout=30)
 
     assert result.returncode == 0, result.stderr
     assert "job.batch/waited condition met" in result.stdout

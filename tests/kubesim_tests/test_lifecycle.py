@@ -43,10 +43,10 @@ def test_state_file_survives_restart(tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept", "namespace": "default"}, "data": {"a": "1"}}
     with running_kubesim(tmp_path / "first", state_file=state) as cluster:
-        status, created, _ = raw_request(cluster, "POST", "/api/v1/namespaces/default/configmaps", config_map)
+        status, created, headers = raw_request(cluster, "POST", "/api/v1/namespaces/default/configmaps", config_map)
         assert status == 201
     with running_kubesim(tmp_path / "second", state_file=state) as cluster:
-        status, fetched, _ = raw_request(cluster, "GET", "/api/v1/namespaces/default/configmaps/kept")
+        status, fetched, headers = raw_request(cluster, "GET", "/api/v1/namespaces/default/configmaps/kept")
     assert status == 200
     assert fetched["metadata"]["uid"] == created["metadata"]["uid"]
     assert int(fetched["metadata"]["resourceVersion"]) >= int(created["metadata"]["resourceVersion"])
@@ -59,7 +59,7 @@ def test_error_responses_logged(kubesim: RunningKubesim) -> None:
 
 def test_secret_data_never_logged(kubesim: RunningKubesim) -> None:
     body = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "Bad_Name", "namespace": "default"}, "stringData": {"k": "hunter2-value"}}
-    status, _, _ = raw_request(kubesim, "POST", "/api/v1/namespaces/default/secrets", body)
+    status, answer, headers = raw_request(kubesim, "POST", "/api/v1/namespaces/default/secrets", body)
     assert status == 422
     assert "hunter2-value" not in kubesim.log_text()
 
@@ -96,12 +96,12 @@ def test_watch_without_version_lists_first(kubesim: RunningKubesim) -> None:
 
 def test_fault_rule_answers_status(kubesim: RunningKubesim) -> None:
     rule = {"rules": [{"type": "status", "code": 503, "path": "/api/v1/namespaces/default/services", "count": 1}]}
-    status, _, _ = raw_request(kubesim, "POST", "/kubesim/faults", rule)
+    status, answer, response_headers = raw_request(kubesim, "POST", "/kubesim/faults", rule)
     assert status == 200
     status, answer, headers = raw_request(kubesim, "GET", "/api/v1/namespaces/default/services")
     assert status == 503
     assert headers["Retry-After"] == "1"
-    status, _, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/services")
+    status, answer, response_headers = raw_request(kubesim, "GET", "/api/v1/namespaces/default/services")
     assert status == 200
     assert "injected fault status on GET /api/v1/namespaces/default/services" in kubesim.log_text()
 
@@ -123,7 +123,7 @@ def test_pod_fault_image_pull_back_off(kubesim: RunningKubesim) -> None:
     raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
 
     def waiting_reason() -> str | None:
-        _, current, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/pods/broken-pull")
+        status, current, headers = raw_request(kubesim, "GET", "/api/v1/namespaces/default/pods/broken-pull")
         statuses = (current.get("status") or {}).get("containerStatuses") or []
         return statuses and (statuses[0]["state"].get("waiting") or {}).get("reason")
 
@@ -138,7 +138,7 @@ def test_pod_fault_unschedulable(kubesim: RunningKubesim) -> None:
     raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
 
     def scheduled_reason() -> str | None:
-        _, current, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/pods/stuck")
+        status, current, headers = raw_request(kubesim, "GET", "/api/v1/namespaces/default/pods/stuck")
         conditions = (current.get("status") or {}).get("conditions") or []
         return next((entry.get("reason") for entry in conditions if entry["type"] == "PodScheduled"), None)
 
@@ -147,7 +147,7 @@ def test_pod_fault_unschedulable(kubesim: RunningKubesim) -> None:
 
 def test_fault_rate_one_fails_everything(tmp_path: Path) -> None:
     with running_kubesim(tmp_path, fault_rate=1.0) as cluster:
-        status, answer, _ = raw_request(cluster, "GET", "/api/v1/namespaces")
+        status, answer, headers = raw_request(cluster, "GET", "/api/v1/namespaces")
     assert status in (429, 500, 503)
     assert answer["kind"] == "Status"
 
@@ -164,27 +164,27 @@ def test_fault_rule_drops_connection(kubesim: RunningKubesim) -> None:
     raw_request(kubesim, "POST", "/kubesim/faults", rule)
     with pytest.raises((urllib.error.URLError, ConnectionError, http.client.HTTPException)):
         raw_request(kubesim, "GET", "/api/v1/namespaces/default/endpoints")
-    status, _, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/endpoints")
+    status, answer, headers = raw_request(kubesim, "GET", "/api/v1/namespaces/default/endpoints")
     assert status == 200
 
 
 def test_fault_rule_delays_response(kubesim: RunningKubesim) -> None:
     rule = {"rules": [{"type": "delay", "seconds": 0.3, "path": "/api/v1/namespaces/default/serviceaccounts", "count": 1}]}
     raw_request(kubesim, "POST", "/kubesim/faults", rule)
-    status, _, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/serviceaccounts")
+    status, answer, headers = raw_request(kubesim, "GET", "/api/v1/namespaces/default/serviceaccounts")
     assert status == 200
     assert "injected fault delay on GET /api/v1/namespaces/default/serviceaccounts" in kubesim.log_text()
 
 
 def test_fault_rules_cleared(kubesim: RunningKubesim) -> None:
     raw_request(kubesim, "POST", "/kubesim/faults", {"rules": [{"type": "status", "code": 500, "path": "/never"}]})
-    status, answer, _ = raw_request(kubesim, "DELETE", "/kubesim/faults")
+    status, answer, headers = raw_request(kubesim, "DELETE", "/kubesim/faults")
     assert status == 200
     assert answer["rules"] == []
 
 
 def test_invalid_fault_rule_rejected(kubesim: RunningKubesim) -> None:
-    status, answer, _ = raw_request(kubesim, "POST", "/kubesim/faults", {"rules": [{"type": "explode"}]})
+    status, answer, headers = raw_request(kubesim, "POST", "/kubesim/faults", {"rules": [{"type": "explode"}]})
     assert status == 400
     assert "fault type" in answer["message"]
 
@@ -221,7 +221,7 @@ def test_state_saved_while_running(tmp_path: Path) -> None:
 
 def test_create_error_logged_with_name(kubesim: RunningKubesim) -> None:
     body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Logged_Name", "namespace": "default"}}
-    status, _, _ = raw_request(kubesim, "POST", "/api/v1/namespaces/default/configmaps", body)
+    status, answer, headers = raw_request(kubesim, "POST", "/api/v1/namespaces/default/configmaps", body)
     assert status == 422
     assert "returned 422 Invalid for POST /api/v1/namespaces/default/configmaps (ConfigMap default/Logged_Name)" in kubesim.log_text()
 
@@ -234,7 +234,7 @@ def test_pod_fault_crash_loop(kubesim: RunningKubesim) -> None:
     raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
 
     def crash_status() -> dict | None:
-        _, current, _ = raw_request(kubesim, "GET", "/api/v1/namespaces/default/pods/crashing")
+        status, current, headers = raw_request(kubesim, "GET", "/api/v1/namespaces/default/pods/crashing")
         statuses = (current.get("status") or {}).get("containerStatuses") or []
         waiting = statuses and (statuses[0]["state"].get("waiting") or {})
         return statuses[0] if waiting and waiting.get("reason") == "CrashLoopBackOff" else None
@@ -254,7 +254,7 @@ def test_stuck_rollout_exceeds_deadline(kubesim: RunningKubesim) -> None:
     raw_request(kubesim, "POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
 
     def progressing() -> dict | None:
-        _, current, _ = raw_request(kubesim, "GET", "/apis/apps/v1/namespaces/default/deployments/stuck-rollout")
+        status, current, headers = raw_request(kubesim, "GET", "/apis/apps/v1/namespaces/default/deployments/stuck-rollout")
         condition = next((entry for entry in (current.get("status") or {}).get("conditions") or [] if entry["type"] == "Progressing"), None)
         return condition if condition and condition["status"] == "False" else None
 

@@ -98,4 +98,3 @@ def test_json_patch_missing_path_rejected() -> None:
     with pytest.raises(ApiError) as caught:
         patch.json_patch({"a": 1}, [{"op": "replace", "path": "/missing", "value": 2}])
     assert caught.value.code == 422
-

@@ -40,7 +40,7 @@ def test_invalid_quantity_rejected(given: str) -> None:
 def test_pod_limits_stored_canonical(kubesim: RunningKubesim) -> None:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "quantities", "namespace": "default"},
            "spec": {"containers": [{"name": "app", "image": "app:1", "resources": {"limits": {"cpu": "1000m", "memory": "1024Mi"}, "requests": {"cpu": 0.5}}}]}}
-    status, created, _ = raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
+    status, created, headers = raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
     assert status == 201
     resources = created["spec"]["containers"][0]["resources"]
     assert resources["limits"] == {"cpu": "1", "memory": "1Gi"}
@@ -50,7 +50,6 @@ def test_pod_limits_stored_canonical(kubesim: RunningKubesim) -> None:
 def test_pod_invalid_quantity_bad_request(kubesim: RunningKubesim) -> None:
     pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bad-quantity", "namespace": "default"},
            "spec": {"containers": [{"name": "app", "image": "app:1", "resources": {"limits": {"cpu": "lots"}}}]}}
-    status, answer, _ = raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
+    status, answer, headers = raw_request(kubesim, "POST", "/api/v1/namespaces/default/pods", pod)
     assert status == 400
     assert "quantities must match the regular expression" in answer["message"]
-

@@ -19,7 +19,7 @@ def _config(name: str, **data: str) -> dict[str, Any]:
 
 def _apply(cluster: RunningKubesim, name: str, manager: str, body: dict[str, Any], force: bool = False) -> tuple[int, dict[str, Any]]:
     query = f"?fieldManager={manager}" + ("&force=true" if force else "")
-    status, answer, _ = raw_request(cluster, "PATCH", f"{BASE}/{name}{query}", body, APPLY)
+    status, answer, headers = raw_request(cluster, "PATCH", f"{BASE}/{name}{query}", body, APPLY)
     return status, answer
 
 
@@ -35,27 +35,27 @@ def test_apply_creates_with_owner(kubesim: RunningKubesim) -> None:
 
 
 def test_apply_without_manager_rejected(kubesim: RunningKubesim) -> None:
-    status, answer, _ = raw_request(kubesim, "PATCH", f"{BASE}/ssa-nomanager", _config("ssa-nomanager", a="1"), APPLY)
+    status, answer, headers = raw_request(kubesim, "PATCH", f"{BASE}/ssa-nomanager", _config("ssa-nomanager", a="1"), APPLY)
     assert status == 400
     assert "fieldManager" in answer["message"]
 
 
 def test_reapply_same_keeps_version(kubesim: RunningKubesim) -> None:
-    _, first = _apply(kubesim, "ssa-same", "team-a", _config("ssa-same", a="1"))
-    _, second = _apply(kubesim, "ssa-same", "team-a", _config("ssa-same", a="1"))
+    status, first = _apply(kubesim, "ssa-same", "team-a", _config("ssa-same", a="1"))
+    status, second = _apply(kubesim, "ssa-same", "team-a", _config("ssa-same", a="1"))
     assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
 
 
 def test_dropped_field_is_removed(kubesim: RunningKubesim) -> None:
     _apply(kubesim, "ssa-drop", "team-a", _config("ssa-drop", a="1", b="2"))
-    _, applied = _apply(kubesim, "ssa-drop", "team-a", _config("ssa-drop", a="1"))
+    status, applied = _apply(kubesim, "ssa-drop", "team-a", _config("ssa-drop", a="1"))
     assert applied["data"] == {"a": "1"}
 
 
 def test_field_of_other_manager_kept(kubesim: RunningKubesim) -> None:
     _apply(kubesim, "ssa-shared", "team-a", _config("ssa-shared", a="1"))
     _apply(kubesim, "ssa-shared", "team-b", _config("ssa-shared", b="2"))
-    _, applied = _apply(kubesim, "ssa-shared", "team-a", _config("ssa-shared", a="3"))
+    status, applied = _apply(kubesim, "ssa-shared", "team-a", _config("ssa-shared", a="3"))
     assert applied["data"] == {"a": "3", "b": "2"}
     assert _managers(applied) == {"team-a": "Apply", "team-b": "Apply"}
 
@@ -79,7 +79,7 @@ def test_force_takes_ownership(kubesim: RunningKubesim) -> None:
 
 def test_update_manager_conflicts_with_apply(kubesim: RunningKubesim) -> None:
     _apply(kubesim, "ssa-update", "team-a", _config("ssa-update", a="1"))
-    status, patched, _ = raw_request(kubesim, "PATCH", f"{BASE}/ssa-update?fieldManager=editor", {"data": {"a": "9"}}, MERGE)
+    status, patched, headers = raw_request(kubesim, "PATCH", f"{BASE}/ssa-update?fieldManager=editor", {"data": {"a": "9"}}, MERGE)
     assert status == 200
     assert _managers(patched) == {"editor": "Update"}
     status, answer = _apply(kubesim, "ssa-update", "team-a", _config("ssa-update", a="1"))
@@ -95,7 +95,7 @@ def test_containers_merge_by_name(kubesim: RunningKubesim) -> None:
 
     path = "/apis/apps/v1/namespaces/default/deployments/ssa-deploy?fieldManager="
     raw_request(kubesim, "PATCH", path + "team-a", deployment({"name": "app", "image": "app:1"}), APPLY)
-    status, answer, _ = raw_request(kubesim, "PATCH", path + "team-b", deployment({"name": "sidecar", "image": "sidecar:1"}), APPLY)
+    status, answer, headers = raw_request(kubesim, "PATCH", path + "team-b", deployment({"name": "sidecar", "image": "sidecar:1"}), APPLY)
     assert status == 200
     names = [container["name"] for container in answer["spec"]["template"]["spec"]["containers"]]
     assert names == ["app", "sidecar"]

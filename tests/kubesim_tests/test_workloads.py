@@ -130,7 +130,10 @@ def test_gpu_pod_lands_on_gpu_node(resources: dict) -> None:
     body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "gpu-pod", "namespace": NAMESPACE},
             "spec": {"containers": [{"name": "model", "image": "model:1", "resources": {"limits": {"nvidia.com/gpu": "2"}}}]}}
     resources["pods"].create(body=body, namespace=NAMESPACE)
-    pod = wait_for(lambda: resources["pods"].get(name="gpu-pod", namespace=NAMESPACE).spec.nodeName and resources["pods"].get(name="gpu-pod", namespace=NAMESPACE), "gpu-pod bound")
+    pod = wait_for(
+        lambda: resources["pods"].get(name="gpu-pod", namespace=NAMESPACE).spec.nodeName and resources["pods"].get(name="gpu-pod", namespace=NAMESPACE),
+        "gpu-pod bound",
+    )
     assert pod.spec.nodeName.startswith("gpu-node-")
 
 
@@ -182,7 +185,7 @@ def test_pod_events_recorded(resources: dict, web: str) -> None:
 def test_status_write_ignores_spec(kubesim: RunningKubesim, resources: dict, web: str) -> None:
     deployment = resources["deployments"].get(name="web", namespace=NAMESPACE).to_dict()
     deployment["spec"]["replicas"] = 7
-    status, _, _ = raw_request(kubesim, "PUT", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web/status", deployment)
+    status, answer, headers = raw_request(kubesim, "PUT", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web/status", deployment)
     assert status in (200, 409)
     assert resources["deployments"].get(name="web", namespace=NAMESPACE).spec.replicas == 2
 
@@ -190,7 +193,7 @@ def test_status_write_ignores_spec(kubesim: RunningKubesim, resources: dict, web
 def test_main_write_ignores_status(kubesim: RunningKubesim, resources: dict, web: str) -> None:
     deployment = resources["deployments"].get(name="web", namespace=NAMESPACE).to_dict()
     body = {"status": {"replicas": 42}}
-    status, answer, _ = raw_request(kubesim, "PATCH", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web", body, "application/merge-patch+json")
+    status, answer, headers = raw_request(kubesim, "PATCH", f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments/web", body, "application/merge-patch+json")
     assert status == 200
     assert answer["status"].get("replicas") != 42
     assert answer["metadata"]["resourceVersion"] == deployment["metadata"]["resourceVersion"] or answer["status"] != body["status"]
