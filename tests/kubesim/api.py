@@ -46,7 +46,7 @@ def now(offset_seconds: float = 0) -> str:
 
 
 def random_suffix(length: int = RANDOM_SUFFIX_LENGTH) -> str:
-    return "".join(random.choice(NAME_ALPHABET) for _ in range(length))
+    return "".join(random.choice(NAME_ALPHABET) for position in range(length))
 
 
 def generate_name(base: str) -> str:
@@ -564,7 +564,7 @@ class Api:
     def _remove_crd(self, crd: dict[str, Any]) -> None:
         spec = crd.get("spec", {})
         key = (spec.get("group", ""), spec.get("names", {}).get("plural", ""))
-        objects, _ = self.store.list(key)
+        objects, revision = self.store.list(key)
         for obj in objects:
             self.store.remove(key, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         self.registry.remove_crd(crd["metadata"]["name"])

@@ -106,7 +106,7 @@ class Cluster:
         """Serve the resource types of CRDs restored from a state file."""
         crd_rt = self.registry.by_kind("apiextensions.k8s.io", "CustomResourceDefinition")
         assert crd_rt is not None
-        crds, _ = self.api.list(crd_rt, None)
+        crds, revision = self.api.list(crd_rt, None)
         for crd in crds:
             self.registry.set_crd(crd["metadata"]["name"], crd_types(crd))
 

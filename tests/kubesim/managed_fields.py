@@ -134,7 +134,7 @@ def decode(fields_v1: dict[str, Any], prefix: FieldPath = ()) -> set[FieldPath]:
 
 
 def _find(node: Any, part: str) -> tuple[bool, Any]:
-    kind, _, text = part.partition(":")
+    kind, colon, text = part.partition(":")
     if kind == "f":
         if isinstance(node, dict) and text in node:
             return True, node[text]
@@ -167,7 +167,7 @@ def remove_path(obj: Any, path: FieldPath) -> None:
         found, node = _find(node, part)
         if not found:
             return
-    kind, _, text = path[-1].partition(":")
+    kind, colon, text = path[-1].partition(":")
     if kind == "f" and isinstance(node, dict):
         node.pop(text, None)
     elif kind == "k" and isinstance(node, list):
@@ -210,7 +210,7 @@ def _path_text(path: FieldPath) -> str:
     """Format a field path as the API server does in conflicts: .spec.containers[name="app"].image."""
     text = ""
     for part in path:
-        kind, _, rest = part.partition(":")
+        kind, colon, rest = part.partition(":")
         if kind == "f":
             text += f".{rest}"
         elif kind == "k":
@@ -246,12 +246,12 @@ def apply(rt: ResourceType, live: dict[str, Any], config: dict[str, Any], manage
     if conflicts and not force:
         causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{owner}" using {rt.api_version}', "field": _path_text(path)}
                   for owner, path in conflicts]
-        owners = ", ".join(sorted({f'"{owner}"' for owner, _ in conflicts}))
+        owners = ", ".join(sorted({f'"{owner}"' for owner, conflict_path in conflicts}))
         # The wording follows kube-apiserver; kubectl adds its own advice (--force-conflicts) below it.
         if len(conflicts) == 1:
             message = f"Apply failed with 1 conflict: conflict with {owners} using {rt.api_version}: {_path_text(conflicts[0][1])}"
         else:
-            listed = "\n".join(f"- {_path_text(path)}" for _, path in conflicts)
+            listed = "\n".join(f"- {_path_text(path)}" for owner, path in conflicts)
             message = f"Apply failed with {len(conflicts)} conflicts: conflicts with {owners} using {rt.api_version}:\n{listed}"
         raise ApiError(409, message, reason="Conflict", details={"causes": causes})
 
@@ -259,7 +259,7 @@ def apply(rt: ResourceType, live: dict[str, Any], config: dict[str, Any], manage
     for path in sorted(previous - config_fields - owned_by_others, key=len, reverse=True):
         remove_path(result, path)
 
-    forced = {path for _, path in conflicts}
+    forced = {path for owner, path in conflicts}
     new_entries = []
     for entry in entries:
         if entry.get("manager") == manager and entry.get("operation") == "Apply":

@@ -312,7 +312,7 @@ class RequestHandler(BaseHTTPRequestHandler):
             deleted = []
             for item in items:
                 try:
-                    obj, _ = api.delete(rt, item["metadata"].get("namespace", ""), item["metadata"]["name"], propagation, dry_run)
+                    obj, already_gone = api.delete(rt, item["metadata"].get("namespace", ""), item["metadata"]["name"], propagation, dry_run)
                     deleted.append(obj)
                 except ApiError as error:
                     if error.code != 404:

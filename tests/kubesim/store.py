@@ -75,7 +75,7 @@ class Store:
         with self.lock:
             objects = [
                 clone(obj)
-                for (obj_namespace, _), obj in sorted(self._objects.get(resource, {}).items())
+                for (obj_namespace, obj_name), obj in sorted(self._objects.get(resource, {}).items())
                 if namespace is None or obj_namespace == namespace
             ]
             return objects, self._revision

@@ -290,7 +290,7 @@ def _split_path(path: str) -> list[str]:
 
 
 def _select(nodes: list[Any], part: str) -> list[Any]:
-    name, _, selector = part.partition("[")
+    name, bracket, selector = part.partition("[")
     selected = [node.get(name) for node in nodes if isinstance(node, dict) and name in node] if name else list(nodes)
     if not selector:
         return [node for node in selected if node is not None]
@@ -306,7 +306,7 @@ def _select(nodes: list[Any], part: str) -> list[Any]:
             if -len(node) <= index < len(node):
                 result.append(node[index])
         elif selector.startswith("?(@.") and selector.endswith(")"):
-            key, _, expected = selector[4:-1].partition("==")
+            key, equals, expected = selector[4:-1].partition("==")
             expected = expected.strip().strip("\"'")
             result += [entry for entry in node if isinstance(entry, dict) and str(_jsonpath_first(entry, key.strip())) == expected]
     return result

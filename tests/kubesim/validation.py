@@ -205,7 +205,7 @@ def validate_name(kind: str, name: str, field: str = "metadata.name") -> list[Fi
 
 
 def _validate_qualified_key(key: str, field: str) -> list[FieldError]:
-    prefix, _, name = key.rpartition("/")
+    prefix, slash, name = key.rpartition("/")
     problems = []
     if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
         problems.append(errors.invalid(field, key, "prefix part " + SUBDOMAIN_MESSAGE))

@@ -45,7 +45,7 @@ def _controller_deployment(api: Api, namespace: str | None = None, ready: bool =
     rt = api.registry.by_kind("apps", "Deployment")
     if rt is None:
         return None
-    deployments, _ = api.list(rt, namespace, field_selector=f"metadata.name={CONTROLLER_DEPLOYMENT}")
+    deployments, revision = api.list(rt, namespace, field_selector=f"metadata.name={CONTROLLER_DEPLOYMENT}")
     for deployment in deployments:
         if not ready or (deployment.get("status") or {}).get("readyReplicas", 0) >= 1:
             return deployment
@@ -57,7 +57,7 @@ def _controller_webhooks(api: Api) -> list[dict[str, Any]]:
     rt = api.registry.by_kind("admissionregistration.k8s.io", "MutatingWebhookConfiguration")
     if rt is None:
         return []
-    configurations, _ = api.list(rt, None)
+    configurations, revision = api.list(rt, None)
     return [
         webhook
         for configuration in configurations
@@ -91,7 +91,7 @@ def _call_error(api: Api, service: dict[str, Any]) -> str:
         return f'service "{name}" not found'
     selector = (found.get("spec") or {}).get("selector") or {}
     pod_rt = api.registry.by_kind("", "Pod")
-    pods, _ = api.list(pod_rt, namespace) if pod_rt is not None and selector else ([], 0)
+    pods, revision = api.list(pod_rt, namespace) if pod_rt is not None and selector else ([], 0)
     ready = [pod for pod in pods if selector_matches({"matchLabels": selector}, (pod["metadata"].get("labels") or {})) and pod_ready(pod) and not is_deleting(pod)]
     return "" if ready else f'no endpoints available for service "{name}"'
 

@@ -90,8 +90,8 @@ class DeploymentController(Controller):
     def reconcile(self) -> None:
         deployment_rt = self.resource("apps", "Deployment")
         rs_rt = self.resource("apps", "ReplicaSet")
-        deployments, _ = self.api.list(deployment_rt, None)
-        replica_sets, _ = self.api.list(rs_rt, None)
+        deployments, revision = self.api.list(deployment_rt, None)
+        replica_sets, revision = self.api.list(rs_rt, None)
         for deployment in deployments:
             if is_deleting(deployment) or deployment["spec"].get("paused"):
                 continue

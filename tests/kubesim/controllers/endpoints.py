@@ -38,8 +38,8 @@ class EndpointsController(Controller):
         pod_rt = self.resource("", "Pod")
         endpoints_rt = self.resource("", "Endpoints")
         slice_rt = self.resource("discovery.k8s.io", "EndpointSlice")
-        services, _ = self.api.list(service_rt, None)
-        pods, _ = self.api.list(pod_rt, None)
+        services, revision = self.api.list(service_rt, None)
+        pods, revision = self.api.list(pod_rt, None)
         live = set()
         for service in services:
             spec = service["spec"]
@@ -108,7 +108,7 @@ class EndpointsController(Controller):
             if number is not None:
                 entry["port"] = number
             ports.append(entry)
-        existing, _ = self.api.list(rt, namespace, label_selector=f"{SERVICE_NAME_LABEL}={name}")
+        existing, revision = self.api.list(rt, namespace, label_selector=f"{SERVICE_NAME_LABEL}={name}")
         if not existing:
             labels = dict(service["metadata"].get("labels") or {})
             labels.update({SERVICE_NAME_LABEL: name, MANAGED_BY_LABEL: SLICE_MANAGER})
@@ -127,7 +127,7 @@ class EndpointsController(Controller):
             self.api.update(rt, namespace, current["metadata"]["name"], updated)
 
     def _delete_orphaned_endpoints(self, rt: Any, live: set[tuple[str, str]]) -> None:
-        endpoints, _ = self.api.list(rt, None)
+        endpoints, revision = self.api.list(rt, None)
         for entry in endpoints:
             key = (entry["metadata"]["namespace"], entry["metadata"]["name"])
             if key in live or entry["metadata"]["name"] == "kubernetes":

@@ -99,7 +99,7 @@ class EnvoyGatewayController(Controller):
         namespace = controller["metadata"]["namespace"]
 
         accepted: dict[str, dict[str, Any]] = {}
-        classes, _ = self.api.list(class_rt, None)
+        classes, revision = self.api.list(class_rt, None)
         for gateway_class in classes:
             if gateway_class["spec"].get("controllerName") != CONTROLLER_NAME:
                 continue
@@ -107,7 +107,7 @@ class EnvoyGatewayController(Controller):
             self._accept_class(class_rt, gateway_class)
         settings = envoy_gateway_settings(self.api, namespace)
 
-        gateways, _ = self.api.list(gateway_rt, None)
+        gateways, revision = self.api.list(gateway_rt, None)
         ours = [gateway for gateway in gateways if gateway["spec"].get("gatewayClassName") in accepted and not gateway["metadata"].get("deletionTimestamp")]
         routes = self._routes()
         for gateway in ours:
@@ -119,7 +119,7 @@ class EnvoyGatewayController(Controller):
     # Controller and classes
 
     def _controller_deployment(self) -> dict[str, Any] | None:
-        deployments, _ = self.api.list(self.resource("apps", "Deployment"), None, field_selector=f"metadata.name={CONTROLLER_DEPLOYMENT}")
+        deployments, revision = self.api.list(self.resource("apps", "Deployment"), None, field_selector=f"metadata.name={CONTROLLER_DEPLOYMENT}")
         for deployment in deployments:
             if (deployment.get("status") or {}).get("readyReplicas", 0) >= 1:
                 return deployment
@@ -217,7 +217,7 @@ class EnvoyGatewayController(Controller):
             conditions = set_condition(conditions, "ResolvedRefs", "True", "ResolvedRefs", "Listener has been successfully translated", extra)
 
         kinds = ROUTE_KINDS.get(listener.get("protocol", ""), [])
-        attached = 0 if problem else sum(1 for _, route in routes if route["kind"] in kinds and self._attaches(route, gateway, listener))
+        attached = 0 if problem else sum(1 for route_rt, route in routes if route["kind"] in kinds and self._attaches(route, gateway, listener))
         return {
             "name": listener.get("name", ""),
             "supportedKinds": [{"group": GATEWAY_GROUP, "kind": kind} for kind in kinds],
@@ -341,7 +341,7 @@ class EnvoyGatewayController(Controller):
         selector = f"{MANAGED_BY}=envoy-gateway,{OWNING_NAME},{OWNING_NAMESPACE}"
         for group, kind in (("apps", "Deployment"), ("", "Service"), ("", "ServiceAccount")):
             rt = self.resource(group, kind)
-            objects, _ = self.api.list(rt, namespace, label_selector=selector)
+            objects, revision = self.api.list(rt, namespace, label_selector=selector)
             for obj in objects:
                 labels = obj["metadata"].get("labels") or {}
                 if (labels.get(OWNING_NAMESPACE), labels.get(OWNING_NAME)) in live:
@@ -360,7 +360,7 @@ class EnvoyGatewayController(Controller):
             rt = self.api.registry.by_kind(GATEWAY_GROUP, kind)
             if rt is None:
                 continue
-            routes, _ = self.api.list(rt, None)
+            routes, revision = self.api.list(rt, None)
             result += [(rt, route) for route in routes if not route["metadata"].get("deletionTimestamp")]
         return result
 

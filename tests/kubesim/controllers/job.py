@@ -55,8 +55,8 @@ class JobController(Controller):
     def reconcile(self) -> None:
         job_rt = self.resource("batch", "Job")
         pod_rt = self.resource("", "Pod")
-        jobs, _ = self.api.list(job_rt, None)
-        pods, _ = self.api.list(pod_rt, None)
+        jobs, revision = self.api.list(job_rt, None)
+        pods, revision = self.api.list(pod_rt, None)
         for job in jobs:
             if is_deleting(job):
                 continue

@@ -57,7 +57,7 @@ class Kubelet(Controller):
 
     def reconcile(self) -> None:
         pod_rt = self.resource("", "Pod")
-        pods, _ = self.api.list(pod_rt, None)
+        pods, revision = self.api.list(pod_rt, None)
         names = node_names(self.cluster.options.gpu_nodes)
         live = set()
         for pod in pods:

@@ -15,7 +15,7 @@ class NamespaceController(Controller):
 
     def reconcile(self) -> None:
         namespace_rt = self.resource("", "Namespace")
-        namespaces, _ = self.api.list(namespace_rt, None)
+        namespaces, revision = self.api.list(namespace_rt, None)
         for namespace in namespaces:
             if namespace["metadata"].get("deletionTimestamp"):
                 self._finalize(namespace)
@@ -45,7 +45,7 @@ class NamespaceController(Controller):
         for rt in self.api.registry.all():
             if not rt.namespaced or (rt.storage_version and rt.version != rt.storage_version):
                 continue
-            objects, _ = self.api.store.list(rt.key, name)
+            objects, revision = self.api.store.list(rt.key, name)
             for obj in objects:
                 remaining += 1
                 if not obj["metadata"].get("deletionTimestamp"):

@@ -30,8 +30,8 @@ class ReplicaSetController(Controller):
     def reconcile(self) -> None:
         rs_rt = self.resource("apps", "ReplicaSet")
         pod_rt = self.resource("", "Pod")
-        replica_sets, _ = self.api.list(rs_rt, None)
-        pods, _ = self.api.list(pod_rt, None)
+        replica_sets, revision = self.api.list(rs_rt, None)
+        pods, revision = self.api.list(pod_rt, None)
         for replica_set in replica_sets:
             if is_deleting(replica_set):
                 continue

@@ -30,8 +30,8 @@ class Scheduler(Controller):
     def reconcile(self) -> None:
         pod_rt = self.resource("", "Pod")
         node_rt = self.resource("", "Node")
-        pods, _ = self.api.list(pod_rt, None)
-        nodes, _ = self.api.list(node_rt, None)
+        pods, revision = self.api.list(pod_rt, None)
+        nodes, revision = self.api.list(node_rt, None)
         for pod in pods:
             if pod["spec"].get("nodeName") or is_deleting(pod) or pod["spec"].get("schedulerName", COMPONENT) != COMPONENT:
                 continue

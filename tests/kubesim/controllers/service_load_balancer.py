@@ -24,7 +24,7 @@ _allocation_lock = threading.Lock()
 
 
 def _used(api: Api, rt: ResourceType) -> tuple[set[str], set[int], set[str]]:
-    services, _ = api.store.list(rt.key)
+    services, revision = api.store.list(rt.key)
     cluster_ips = {service["spec"].get("clusterIP", "") for service in services}
     node_ports = {port.get("nodePort") for service in services for port in service["spec"].get("ports") or []}
     ingress = {
@@ -43,7 +43,7 @@ def allocate_service_addresses(api: Api, rt: ResourceType, obj: dict[str, Any]) 
     if spec.get("type") == "ExternalName":
         return
     with _allocation_lock:
-        cluster_ips, node_ports, _ = _used(api, rt)
+        cluster_ips, node_ports, ingress_ips = _used(api, rt)
         if not spec.get("clusterIP"):
             for host in list(SERVICE_NETWORK.hosts())[10:]:
                 if str(host) not in cluster_ips:
@@ -63,8 +63,8 @@ class ServiceLoadBalancer(Controller):
 
     def reconcile(self) -> None:
         rt = self.resource("", "Service")
-        services, _ = self.api.list(rt, None)
-        _, _, taken = _used(self.api, rt)
+        services, revision = self.api.list(rt, None)
+        cluster_ips, node_ports, taken = _used(self.api, rt)
         for service in services:
             if service["spec"].get("type") != "LoadBalancer":
                 continue
