@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     token = secrets.token_urlsafe(32)
     try:
         server = KubesimServer(("127.0.0.1", arguments.port), cluster.api, token, _ssl_context(credentials.cert_pem, credentials.key_pem), faults,
-                                Authorizer(arguments.deny_rules))
+                               Authorizer(arguments.deny_rules))
     except OSError as error:
         log.error("cannot listen on 127.0.0.1:%d: %s; choose another --port, or 0 for a free one", arguments.port, error.strerror)
         return 1
@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     write_kubeconfig(arguments.kubeconfig, url, credentials.ca_pem, token)
     for rule in arguments.deny_rules:
         log.info("denying %s to the token user", rule)
-    log.info("kubesim listening on %s (kubeconfig %s, %d GPU nodes, pods start after %.1fs)", url, arguments.kubeconfig, options.gpu_nodes, options.pod_start_seconds)
+    log.info("kubesim listening on %s (kubeconfig %s, %d GPU nodes, pods start after %.1fs)",
+             url, arguments.kubeconfig, options.gpu_nodes, options.pod_start_seconds)
 
     saved_revision = cluster.store.revision
     while not stop.wait(STATE_SAVE_SECONDS):

@@ -453,7 +453,10 @@ class Api:
             added = set(new["metadata"].get("finalizers") or []) - set(old_metadata.get("finalizers") or [])
             if added:
                 raise errors.invalid_object(rt.kind, rt.group, old_metadata["name"], [
-                    errors.forbidden("metadata.finalizers", f"no new finalizers can be added if the object is being deleted, found new finalizers {sorted(added)!r}"),
+                    errors.forbidden(
+                        "metadata.finalizers",
+                        f"no new finalizers can be added if the object is being deleted, found new finalizers {sorted(added)!r}",
+                    ),
                 ])
         if rt.kind == "CustomResourceDefinition":
             self._establish_crd(new, previous=old)

@@ -24,7 +24,7 @@ def parse(text: str) -> tuple[Fraction, str]:
     """Return the value and the format family ("binary", "decimal" or "exponent") of a quantity."""
     match = QUANTITY_RE.match(text.strip())
     if not match or match.group(1) in ("", "+", "-", ".") or not any(char.isdigit() for char in match.group(1)):
-        raise QuantityError(f'quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\'')
+        raise QuantityError('quantities must match the regular expression \'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$\'')
     number = Fraction(match.group(1))
     suffix = match.group(2) or ""
     if suffix in BINARY_SUFFIXES:

@@ -263,7 +263,10 @@ BUILTIN_TABLES: dict[str, tuple[list[dict[str, Any]], Any]] = {
     "Node": (NODE_COLUMNS, _node_row),
     "Event": (EVENT_COLUMNS, _event_row),
     "Namespace": ([NAME_COLUMN, _column("Status", "The status of the namespace."), AGE_COLUMN], _namespace_row),
-    "Secret": ([NAME_COLUMN, _column("Type", "The type of the secret."), _column("Data", "The number of entries in the data.", "integer"), AGE_COLUMN], _secret_row),
+    "Secret": (
+        [NAME_COLUMN, _column("Type", "The type of the secret."), _column("Data", "The number of entries in the data.", "integer"), AGE_COLUMN],
+        _secret_row,
+    ),
     "ConfigMap": ([NAME_COLUMN, _column("Data", "The number of entries in the data.", "integer"), AGE_COLUMN], _config_map_row),
     "Endpoints": ([NAME_COLUMN, _column("Endpoints", "Endpoints of the service."), AGE_COLUMN], _endpoints_row),
     "EndpointSlice": ([NAME_COLUMN, _column("AddressType", "The type of the addresses."), _column("Ports", "The ports of the endpoints."),

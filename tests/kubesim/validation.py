@@ -144,7 +144,6 @@ class BuiltinDecoder:
             return value
         return value
 
-
     def _quantity(self, value: Any, path: str) -> str:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self._fail(path, value, "resource.Quantity")

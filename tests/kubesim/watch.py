@@ -54,7 +54,8 @@ def serve(handler: RequestHandler, api: Api, rt: ResourceType, namespace: str | 
                 raise ApiError(400, f'resourceVersion "{requested}" is not valid; pass a value from a list response') from error
             if revision < api.store.oldest_watchable():
                 _start(handler)
-                _send(handler, {"type": "ERROR", "object": ApiError(410, f"too old resource version: {revision} ({api.store.oldest_watchable()})", reason="Expired").status()})
+                expired = ApiError(410, f"too old resource version: {revision} ({api.store.oldest_watchable()})", reason="Expired")
+                _send(handler, {"type": "ERROR", "object": expired.status()})
                 _finish(handler)
                 return
 

@@ -92,7 +92,10 @@ def _call_error(api: Api, service: dict[str, Any]) -> str:
     selector = (found.get("spec") or {}).get("selector") or {}
     pod_rt = api.registry.by_kind("", "Pod")
     pods, revision = api.list(pod_rt, namespace) if pod_rt is not None and selector else ([], 0)
-    ready = [pod for pod in pods if selector_matches({"matchLabels": selector}, (pod["metadata"].get("labels") or {})) and pod_ready(pod) and not is_deleting(pod)]
+    ready = [
+        pod for pod in pods
+        if selector_matches({"matchLabels": selector}, (pod["metadata"].get("labels") or {})) and pod_ready(pod) and not is_deleting(pod)
+    ]
     return "" if ready else f'no endpoints available for service "{name}"'
 
 

@@ -233,15 +233,18 @@ class DeploymentController(Controller):
         if available >= desired - max_unavailable:
             conditions = set_condition(conditions, "Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.", update_time=True)
         else:
-            conditions = set_condition(conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", update_time=True)
+            conditions = set_condition(conditions, "Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.",
+                                       update_time=True)
         name = new_rs["metadata"]["name"]
         old_pods = sum((rs.get("status") or {}).get("replicas", 0) for rs in old)
         if updated == desired and available == desired and old_pods == 0 and (new_rs.get("status") or {}).get("availableReplicas", 0) == desired:
-            conditions = set_condition(conditions, "Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{name}" has successfully progressed.', update_time=True)
+            conditions = set_condition(conditions, "Progressing", "True", "NewReplicaSetAvailable", f'ReplicaSet "{name}" has successfully progressed.',
+                                       update_time=True)
         elif created_new:
             conditions = set_condition(conditions, "Progressing", "True", "NewReplicaSetCreated", f'Created new replica set "{name}"', update_time=True)
         elif _deadline_exceeded(deployment, conditions):
-            conditions = set_condition(conditions, "Progressing", "False", "ProgressDeadlineExceeded", f'ReplicaSet "{name}" has timed out progressing.', update_time=True)
+            conditions = set_condition(conditions, "Progressing", "False", "ProgressDeadlineExceeded", f'ReplicaSet "{name}" has timed out progressing.',
+                                       update_time=True)
         else:
             conditions = set_condition(conditions, "Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{name}" is progressing.', update_time=True)
         order = ["Available", "Progressing"]

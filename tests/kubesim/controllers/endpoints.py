@@ -77,7 +77,8 @@ class EndpointsController(Controller):
                 if pending:
                     subset["notReadyAddresses"] = pending
                 subsets.append(subset)
-        body = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": namespace, "labels": dict(service["metadata"].get("labels") or {})}}
+        labels = dict(service["metadata"].get("labels") or {})
+        body = {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": namespace, "labels": labels}}
         if subsets:
             body["subsets"] = subsets
         existing = self.api.find(rt, namespace, name)

@@ -166,7 +166,8 @@ class EnvoyGatewayController(Controller):
         generation = gateway["metadata"].get("generation", 1)
         ready = (deployment.get("status") or {}).get("readyReplicas", 0)
         desired = deployment["spec"].get("replicas", 1)
-        addresses = [{"type": "IPAddress", "value": entry["ip"]} for entry in ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [] if entry.get("ip")]
+        ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        addresses = [{"type": "IPAddress", "value": entry["ip"]} for entry in ingress if entry.get("ip")]
 
         status = clone(gateway.get("status") or {})
         conditions = [entry for entry in status.get("conditions") or [] if entry.get("reason") != "Pending"]
@@ -177,7 +178,8 @@ class EnvoyGatewayController(Controller):
         elif ready < 1:
             conditions = set_condition(conditions, "Programmed", "False", "NoResources", f"Envoy replicas unavailable, {ready}/{desired} available", extra)
         else:
-            conditions = set_condition(conditions, "Programmed", "True", "Programmed", f"Address assigned to the Gateway, {ready}/{desired} envoy replicas available", extra)
+            conditions = set_condition(conditions, "Programmed", "True", "Programmed",
+                                       f"Address assigned to the Gateway, {ready}/{desired} envoy replicas available", extra)
         status["conditions"] = conditions
         if addresses:
             status["addresses"] = addresses
@@ -251,21 +253,32 @@ class EnvoyGatewayController(Controller):
 
     def _ensure_deployment(self, namespace: str, name: str, labels: dict[str, str], listeners: list[dict[str, Any]], images: dict[str, str]) -> dict[str, Any]:
         rt = self.resource("apps", "Deployment")
-        ports = [{"name": f"{listener.get('protocol', 'HTTP').lower()}-{listener.get('port')}", "containerPort": container_port(int(listener.get("port", 0))), "protocol": "TCP"}
-                 for listener in listeners]
+        ports = [
+            {
+                "name": f"{listener.get('protocol', 'HTTP').lower()}-{listener.get('port')}",
+                "containerPort": container_port(int(listener.get("port", 0))),
+                "protocol": "TCP",
+            }
+            for listener in listeners
+        ]
         ports.append({"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"})
         containers = [
             {
                 "name": "envoy",
                 "image": images["envoy"],
-                "args": ["--service-cluster", name, "--service-node", "$(ENVOY_POD_NAME)", "--config-yaml", "{}", "--log-level", "warn", "--cpuset-threads", "--drain-strategy", "immediate", "--drain-time-s", "60"],
+                "args": [
+                    "--service-cluster", name, "--service-node", "$(ENVOY_POD_NAME)", "--config-yaml", "{}", "--log-level", "warn",
+                    "--cpuset-threads", "--drain-strategy", "immediate", "--drain-time-s", "60",
+                ],
                 "env": [
                     {"name": "ENVOY_GATEWAY_NAMESPACE", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
                     {"name": "ENVOY_POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}},
                 ],
                 "ports": ports,
-                "readinessProbe": {"httpGet": {"path": "/ready", "port": 19003, "scheme": "HTTP"}, "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 1},
-                "startupProbe": {"httpGet": {"path": "/ready", "port": 19003, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 30},
+                "readinessProbe": {"httpGet": {"path": "/ready", "port": 19003, "scheme": "HTTP"},
+                                   "periodSeconds": 5, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 1},
+                "startupProbe": {"httpGet": {"path": "/ready", "port": 19003, "scheme": "HTTP"},
+                                 "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 30},
                 "resources": {"requests": {"cpu": "100m", "memory": "512Mi"}},
             },
             {
@@ -273,8 +286,10 @@ class EnvoyGatewayController(Controller):
                 "image": images["shutdown-manager"],
                 "command": ["envoy-gateway"],
                 "args": ["envoy", "shutdown-manager"],
-                "readinessProbe": {"httpGet": {"path": "/healthz", "port": 19002, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
-                "startupProbe": {"httpGet": {"path": "/healthz", "port": 19002, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 30},
+                "readinessProbe": {"httpGet": {"path": "/healthz", "port": 19002, "scheme": "HTTP"},
+                                   "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
+                "startupProbe": {"httpGet": {"path": "/healthz", "port": 19002, "scheme": "HTTP"},
+                                 "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 30},
                 "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
             },
         ]
@@ -374,7 +389,10 @@ class EnvoyGatewayController(Controller):
             for ref in route["spec"].get("parentRefs") or []:
                 if ref.get("kind", "Gateway") != "Gateway" or (ref.get("namespace") or route_namespace, ref.get("name")) not in gateways:
                     continue
-                previous = next((entry for entry in status.get("parents") or [] if entry.get("parentRef") == ref and entry.get("controllerName") == CONTROLLER_NAME), {})
+                previous = next(
+                    (entry for entry in status.get("parents") or [] if entry.get("parentRef") == ref and entry.get("controllerName") == CONTROLLER_NAME),
+                    {},
+                )
                 conditions = previous.get("conditions") or []
                 extra = {"observedGeneration": generation}
                 conditions = set_condition(conditions, "Accepted", "True", "Accepted", "Route is accepted", extra)

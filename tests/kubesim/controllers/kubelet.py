@@ -139,7 +139,10 @@ class Kubelet(Controller):
                 restarts = int(age_seconds / CRASH_RESTART_SECONDS)
                 entry["restartCount"] = restarts
                 entry["lastState"] = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": status["startTime"], "finishedAt": status["startTime"]}}
-                entry["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": f"back-off 10s restarting failed container={name} pod={pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})"}}
+                pod_metadata = pod["metadata"]
+                back_off_message = (f"back-off 10s restarting failed container={name} "
+                                    f"pod={pod_metadata['name']}_{pod_metadata['namespace']}({pod_metadata['uid']})")
+                entry["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message": back_off_message}}
             else:
                 started_at = ((previous.get(name, {}).get("state") or {}).get("running") or {}).get("startedAt") or now()
                 entry.update({

@@ -28,7 +28,12 @@ class NamespaceController(Controller):
             self._create_quietly(account_rt, namespace, {"metadata": {"name": "default"}})
         config_map_rt = self.resource("", "ConfigMap")
         if self.api.find(config_map_rt, namespace, ROOT_CA_CONFIG_MAP) is None:
-            body = {"metadata": {"name": ROOT_CA_CONFIG_MAP, "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
+            description = (
+                "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints"
+                " such as the internal service IP or kubernetes.default.svc."
+                " No other usage is guaranteed across distributions of Kubernetes clusters."
+            )
+            body = {"metadata": {"name": ROOT_CA_CONFIG_MAP, "annotations": {"kubernetes.io/description": description}},
                     "data": {"ca.crt": self.cluster.ca_pem.decode()}}
             self._create_quietly(config_map_rt, namespace, body)
 

@@ -81,7 +81,8 @@ class Scheduler(Controller):
 
     def _mark_unschedulable(self, pod_rt: Any, pod: dict[str, Any], node_count: int, reasons: dict[str, int]) -> None:
         detail = ", ".join(f"{count} {reason}" for reason, count in sorted(reasons.items()))
-        message = f"0/{node_count} nodes are available: {detail}. preemption: 0/{node_count} nodes are available: {node_count} Preemption is not helpful for scheduling."
+        message = (f"0/{node_count} nodes are available: {detail}. "
+                   f"preemption: 0/{node_count} nodes are available: {node_count} Preemption is not helpful for scheduling.")
         status = dict(pod.get("status") or {})
         previous = next((entry for entry in status.get("conditions") or [] if entry.get("type") == "PodScheduled"), None)
         if previous and previous.get("status") == "False" and previous.get("message") == message:
@@ -90,4 +91,3 @@ class Scheduler(Controller):
         status["conditions"] = set_condition(status.get("conditions") or [], "PodScheduled", "False", "Unschedulable", message)
         self.write_status(pod_rt, pod, status)
         record_event(self.api, pod, "FailedScheduling", message, COMPONENT, "Warning")
-
