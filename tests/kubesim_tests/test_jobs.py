@@ -46,7 +46,9 @@ def pods(client: dynamic.DynamicClient) -> dynamic.Resource:
 
 
 def _condition_types(job: Any) -> list[str]:
-    return [entry["type"] for entry in (job.status.conditions or []) if entry["status"] == "True"]
+    # A new Job has no status until the Job controller first writes it.
+    conditions = (job.status.conditions if job.status else None) or []
+    return [entry["type"] for entry in conditions if entry["status"] == "True"]
 
 
 def _finished(jobs: dynamic.Resource, name: str) -> Any:
