@@ -64,7 +64,7 @@ def proxies(crd_client: dynamic.DynamicClient) -> dict[str, dict[str, str]]:
     classes.create(body={"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "plain"}, "spec": {"controllerName": CONTROLLER_NAME}})
     classes.create(body={"apiVersion": GATEWAY_API, "kind": "GatewayClass", "metadata": {"name": "tuned"},
                          "spec": {"controllerName": CONTROLLER_NAME, "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
-                                                                                      "name": "class-proxy", "namespace": NAMESPACE}}})
+                                                                                       "name": "class-proxy", "namespace": NAMESPACE}}})
     gateways = client.resources.get(api_version=GATEWAY_API, kind="Gateway")
     gateways.create(body=_gateway("from-default", "plain"), namespace=NAMESPACE)
     gateways.create(body=_gateway("from-class", "tuned"), namespace=NAMESPACE)
