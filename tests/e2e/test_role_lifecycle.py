@@ -1,10 +1,10 @@
 """playbooks/site.yml through an endpoint's life on one simulated cluster.
 
-The runs build on each other and share one cluster: create two endpoints;
-rotate one certificate, change the other's description and upgrade the
-pinned AI Gateway controller image in one run; check what removing
-everything would do; remove one endpoint; remove the other with the shared
-controllers.
+The runs build on each other and share one cluster. The first creates two
+endpoints. The second rotates one certificate, changes the other's
+description and upgrades the pinned AI Gateway controller image. The third
+checks what removing everything would do, the fourth removes one endpoint,
+and the last removes the other together with the shared controllers.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def endpoint(name: str, certificates: Certificates, description: str = "", state
 
 
 def run_site(directory: Path, endpoints: list[dict[str, str]], kubeconfig: Path, *extra: str) -> subprocess.CompletedProcess:
-    """Write a one-cluster inventory into directory and run site.yml on it; keep the output as site.log."""
+    """Write a one-cluster inventory into directory, run site.yml on it and keep the output as site.log."""
     directory.mkdir(parents=True, exist_ok=True)
     inventory = {
         "genai_clusters": {
