@@ -89,6 +89,7 @@ def run_site(directory: Path, endpoints: list[dict[str, str]], kubeconfig: Path,
         env=ansible_environment(),
         text=True,
         capture_output=True,
+        check=False,
     )
     (directory / "site.log").write_text(process.stdout + process.stderr)
     return process
