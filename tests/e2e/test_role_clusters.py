@@ -1,6 +1,6 @@
 """playbooks/site.yml on several simulated clusters at once.
 
-One inventory holds two supported clusters, the first with two endpoints.
+One inventory contains two supported clusters, the first with two endpoints.
 A second run adds a cluster without GPU nodes and without the Gateway API
 CRDs: it fails in the preflight while the others still report Active.
 """
@@ -111,13 +111,22 @@ def supported_run(clusters, certificates, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def mixed_run(clusters, certificates, supported_run, tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProcess:
-    """Run site.yml again with the cluster that has no GPU node and no CRDs added."""
+    """Run site.yml again with the cluster that has no GPU node and no CRDs added.
+
+    gpu-b now expects a webhook Secret brought by the user, which does not exist.
+    """
     inventory = write_inventory(
         tmp_path_factory.mktemp("inventory-mixed") / "hosts.yml",
         {
             "gpu-a": {
                 "genai_kubeconfig": str(clusters["gpu-a"].kubeconfig),
                 "genai_endpoints": [endpoint("alpha", certificates), endpoint("beta", certificates)],
+            },
+            "gpu-b": {
+                "genai_kubeconfig": str(clusters["gpu-b"].kubeconfig),
+                "genai_endpoints": [endpoint("gamma", certificates)],
+                "genai_endpoint_ai_gateway_webhook_secret": "issued-elsewhere-tls",
+                "genai_endpoint_ai_gateway_webhook_secret_create": False,
             },
             "cpu-only": {
                 "genai_kubeconfig": str(clusters["cpu-only"].kubeconfig),
@@ -184,3 +193,11 @@ def test_other_cluster_still_active(mixed_run) -> None:
 
 def test_summary_names_failed_cluster(mixed_run) -> None:
     assert re.search(r'Cluster cpu-only failed at "Check that the cluster is supported"', mixed_run.stdout)
+
+
+def test_missing_own_webhook_secret_fails(mixed_run) -> None:
+    output = mixed_run.stdout
+
+    assert recap(output, "gpu-b")["failed"] == 1, output[-4000:]
+    assert recap(output, "gpu-b")["changed"] == 0
+    assert "The Secret issued-elsewhere-tls with the serving certificate" in output
