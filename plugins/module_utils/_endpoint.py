@@ -187,7 +187,13 @@ def plan_removal(client: Any, spec_name: str, namespace: str) -> list[ObjectChan
     ]
     changes = []
     for api_version, kind, name in targets:
-        existing = get_object(client, api_version, kind, name, namespace)
+        try:
+            existing = get_object(client, api_version, kind, name, namespace)
+        except ClusterError as error:
+            # Without the Gateway API CRDs there is no Gateway to remove.
+            if error.problem.code != "resource_not_served":
+                raise
+            existing = None
         if existing is None:
             continue
         change = ObjectChange(api_version, kind, name, namespace, "delete", existing=existing)

@@ -124,11 +124,11 @@ def _fail_on(module: Any, problems: list[Problem], warnings: list[Problem]) -> N
     )
 
 
-def _connect_or_fail(module: Any) -> Any:
+def _connect_or_fail(module: Any, require_namespace: bool = True) -> Any:
     try:
         client = connect(module)
         namespace = module.params["namespace"]
-        if get_object(client, "v1", "Namespace", namespace) is None:
+        if require_namespace and get_object(client, "v1", "Namespace", namespace) is None:
             raise ClusterError(
                 Problem(
                     "namespace_not_found",
@@ -170,7 +170,8 @@ def _apply(module: Any, spec: EndpointSpec, tls: TlsValidation) -> None:
 
 def _remove(module: Any) -> None:
     params = module.params
-    client = _connect_or_fail(module)
+    # A missing namespace means nothing of the endpoint is left to remove.
+    client = _connect_or_fail(module, require_namespace=False)
     try:
         changes = plan_removal(client, params["name"], params["namespace"])
         execute(client, changes, dry_run=module.check_mode)

@@ -237,6 +237,13 @@ def test_absent_missing_endpoint_unchanged(cluster, api) -> None:
     assert result["changed"] is False
 
 
+def test_absent_missing_namespace_unchanged(cluster, api) -> None:
+    result = run_module(cluster.kubeconfig, {"name": "gone", "namespace": "no-such-namespace", "state": "absent"})
+
+    assert result.get("failed") is not True, result.get("msg")
+    assert result["changed"] is False
+
+
 def test_private_key_never_in_verbose_output(cluster, api, certificates, tmp_path: Path) -> None:
     key_text = certificates.private_key.read_text()
     key_lines = [line for line in key_text.splitlines() if line and not line.startswith("-----")]
