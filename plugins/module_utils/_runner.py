@@ -45,7 +45,11 @@ def run_endpoint(module: Any) -> None:
     _require_libraries(module)
     params = module.params
 
-    problems = naming.endpoint_name_problems(params["name"]) + naming.namespace_problems(params["namespace"])
+    problems = (
+        naming.endpoint_name_problems(params["name"])
+        + naming.namespace_problems(params["namespace"])
+        + _range_problems(params)
+    )
     if params["state"] == "absent":
         _fail_on(module, problems, [])
         _remove(module)
@@ -70,7 +74,36 @@ def run_endpoint(module: Any) -> None:
         certificate_chain_pem=tls.certificate_chain_pem,
         private_key_pem=tls.private_key_pem,
     )
+    if params["validate_only"]:
+        module.exit_json(
+            changed=False,
+            endpoint=_endpoint_facts(spec, tls),
+            objects=[],
+            validation_warnings=[warning.as_dict() for warning in warnings],
+        )
     _apply(module, spec, tls)
+
+
+# Ten years: longer than any server certificate is issued for, so a larger
+# value is a mistake.
+EXPIRING_SOON_MAX_DAYS = 3650
+
+
+def _range_problems(params: dict) -> list[Problem]:
+    problems = []
+    days = params["expiring_soon_days"]
+    if not 0 <= days <= EXPIRING_SOON_MAX_DAYS:
+        problems.append(
+            Problem(
+                "option_invalid",
+                f"expiring_soon_days is {days}; give a number of days from 0 to {EXPIRING_SOON_MAX_DAYS}.",
+            )
+        )
+    if params["wait_timeout"] < 0:
+        problems.append(
+            Problem("option_invalid", f"wait_timeout is {params['wait_timeout']}; give 0 or more seconds.")
+        )
+    return problems
 
 
 def _require_libraries(module: Any) -> None:

@@ -20,7 +20,7 @@ description:
     at once in RV(problems), each with a code from the list below. Nothing is written to the
     cluster unless all inputs are valid.
   - "Problem codes: V(name_invalid) (the name is not an RFC 1123 label of at most 63 characters),
-    V(namespace_invalid), V(hostname_invalid) (not a DNS name, an IP address, a label over 63 or a
+    V(namespace_invalid), V(option_invalid) (a number out of its range), V(hostname_invalid) (not a DNS name, an IP address, a label over 63 or a
     name over 253 characters), V(certificate_unreadable), V(private_key_unreadable),
     V(private_key_encrypted) (no or wrong passphrase), V(key_mismatch) (the key does not belong
     to the leaf certificate), V(hostname_mismatch) (no SAN dNSName of the leaf covers the hostname;
@@ -94,6 +94,7 @@ options:
   expiring_soon_days:
     description:
       - A leaf certificate that expires within this many days gives the V(expiring_soon) warning.
+      - From 0 to 3650.
     type: int
     default: 30
   namespace:
@@ -126,9 +127,15 @@ options:
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait for the proxy pods to go away when O(wait=true).
+      - How many seconds to wait for the proxy pods to go away when O(wait=true). At least 0.
     type: int
     default: 120
+  validate_only:
+    description:
+      - Validate the inputs and return the endpoint's facts without contacting the cluster.
+      - The role uses it to check every endpoint before it changes any cluster.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:
@@ -297,6 +304,7 @@ def argument_spec() -> dict:
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=120),
+        validate_only=dict(type="bool", default=False),
     )
     spec.update(AUTH_ARG_SPEC)
     return spec
