@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 COLLECTIONS := $(CURDIR)/.cache/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/gaap/genai
 # Upstream Gateway API and Envoy Gateway CRD manifests, loaded into the
-# simulated cluster by the demo and the tests.
+# simulated cluster by the demo and the tests. They are not part of the
+# repository; the default is a folder beside the clone.
 CRDS_DIR ?= $(abspath $(CURDIR)/../shared/crds)
 # Input cases with expected validation results, read by the TLS tests.
 TLS_CASES_DIR ?= $(abspath $(CURDIR)/../shared/cases/tls)
@@ -18,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export GAAP_CRDS_DIR := $(CRDS_DIR)
 export GAAP_TLS_CASES_DIR := $(TLS_CASES_DIR)
 
-.PHONY: all venv collection demo test clean
+.PHONY: all venv collection demo test clean check-crds
 
 all: test
 
@@ -36,11 +37,23 @@ $(COLLECTION_LINK):
 	mkdir -p $(dir $@)
 	ln -sfn $(CURDIR) $@
 
-demo: venv collection
+demo: check-crds venv collection
 	PATH=$(BIN):$$PATH $(BIN)/python scripts/demo.py
 
 test: venv collection
+	@test -f "$(CRDS_DIR)/gateway-api-standard-v1.6.1.yaml" || \
+	  echo "make test: no CRD manifests in CRDS_DIR=$(CRDS_DIR); the end-to-end tests will be skipped"
+	@test -f "$(TLS_CASES_DIR)/cases.json" || \
+	  echo "make test: no cases.json in TLS_CASES_DIR=$(TLS_CASES_DIR); the TLS case tests will be skipped"
 	PATH=$(BIN):$$PATH $(BIN)/pytest
+
+# The demo cannot run without the CRD manifests: say so before installing anything.
+check-crds:
+	@test -f "$(CRDS_DIR)/gateway-api-standard-v1.6.1.yaml" || { \
+	  echo "make demo: the Gateway API CRD manifests were not found in CRDS_DIR=$(CRDS_DIR)."; \
+	  echo "Set CRDS_DIR to a directory with gateway-api-standard-v1.6.1.yaml and"; \
+	  echo "envoy-gateway-v1.9.0-envoyproxies.yaml, e.g. make demo CRDS_DIR=/path/to/crds"; \
+	  exit 2; }
 
 clean:
 	rm -rf .cache .demo .pytest_cache

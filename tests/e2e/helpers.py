@@ -34,7 +34,7 @@ class Certificates:
 def crds_dir() -> Path:
     value = os.environ.get("GAAP_CRDS_DIR", "")
     if not value or not Path(value, "gateway-api-standard-v1.6.1.yaml").is_file():
-        pytest.skip("GAAP_CRDS_DIR does not name a directory with the Gateway API CRD manifests")
+        pytest.skip("GAAP_CRDS_DIR does not name a directory with the Gateway API CRD manifests; pass CRDS_DIR=/path/to/crds to make test")
     return Path(value)
 
 

@@ -33,7 +33,7 @@ def _cases_dir() -> Path | None:
 def _load_cases() -> tuple[list, datetime.datetime | None]:
     cases_dir = _cases_dir()
     if cases_dir is None:
-        skip = pytest.mark.skip(reason=f"{CASES_ENV} is unset or has no cases.json; run through make test")
+        skip = pytest.mark.skip(reason=f"{CASES_ENV} is unset or has no cases.json; pass TLS_CASES_DIR=/path/to/cases to make test")
         return [pytest.param(None, marks=skip, id="no-cases")], None
 
     index = json.loads((cases_dir / "cases.json").read_text())
