@@ -102,18 +102,22 @@ def _is_self_signed(certificate: Any) -> bool:
 
 
 def _deduplicate(certificates: list[Any], findings: list[Problem]) -> list[Any]:
-    unique: list[Any] = []
-    seen: set[bytes] = set()
+    """Keep the first copy of each certificate, with one warning per duplicated certificate."""
+    unique: dict[bytes, Any] = {}
+    copies: dict[bytes, int] = {}
     for certificate in certificates:
         fingerprint = certificate.fingerprint(hashes.SHA256())
-        if fingerprint in seen:
-            findings.append(Problem("duplicate_certificate",
-                                    f"The certificate {_describe(certificate)} appears more than once in "
-                                    "certificate; the copy was removed."))
+        if fingerprint in unique:
+            copies[fingerprint] = copies.get(fingerprint, 0) + 1
             continue
-        seen.add(fingerprint)
-        unique.append(certificate)
-    return unique
+        unique[fingerprint] = certificate
+
+    for fingerprint, count in copies.items():
+        removed = "the copy was removed" if count == 1 else f"the {count} extra copies were removed"
+        findings.append(Problem("duplicate_certificate",
+                                f"The certificate {_describe(unique[fingerprint])} appears more than once in "
+                                f"certificate; {removed}."))
+    return list(unique.values())
 
 
 def _find_leaf(certificates: list[Any], key: Any) -> int:

@@ -314,6 +314,15 @@ def test_duplicate_removed_from_canonical_chain() -> None:
     assert result.certificate_chain_pem == _chain().chain_pem()
 
 
+def test_many_copies_one_warning() -> None:
+    chain = _chain()
+    result = _validate(_inputs(certificate=chain.leaf.pem * 50 + chain.intermediates[0].pem))
+    duplicates = [warning for warning in result.warnings if warning.code == "duplicate_certificate"]
+
+    assert len(duplicates) == 1
+    assert "49 extra copies" in duplicates[0].message
+
+
 def test_canonical_chain_drops_junk_and_crlf() -> None:
     chain = _chain()
     messy = "subject=/CN=demo\r\n" + chain.chain_pem().replace("\n", "\r\n") + "\r\nissuer=/CN=ca\r\n"
