@@ -67,6 +67,7 @@ def connect(module: Any) -> Any:
     as a cluster_unreachable problem.
     """
     params = module.params
+    # NOTE: requests are not retried on 429, 500 or 503; such an answer fails the run.
     try:
         return get_api_client(module=module)
     except (ConfigException, CoreException, OSError) as error:
