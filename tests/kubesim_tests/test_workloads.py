@@ -299,10 +299,12 @@ def test_service_endpoints_list_ready_pods(resources: dict, client: dynamic.Dyna
 
 def test_min_ready_seconds_delays_availability(resources: dict) -> None:
     body = _deployment("slow-ready", replicas=1)
-    body["spec"]["minReadySeconds"] = 5
+    # Long enough that a loaded machine still sees the ready-but-unavailable window.
+    body["spec"]["minReadySeconds"] = 10
     resources["deployments"].create(body=body, namespace=NAMESPACE)
     replica_sets = resources["replicasets"]
-    ready = wait_for(lambda: [rs for rs in replica_sets.get(namespace=NAMESPACE, label_selector="app=slow-ready").items if rs.status.readyReplicas],
+    ready = wait_for(lambda: [rs for rs in replica_sets.get(namespace=NAMESPACE, label_selector="app=slow-ready").items
+                              if rs.status and rs.status.readyReplicas],
                      "ready pod of slow-ready")
     assert not ready[0].status.availableReplicas
     wait_for(lambda: _available(resources, "slow-ready"), "deployment slow-ready available after minReadySeconds")
