@@ -27,6 +27,23 @@ except ImportError as error:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = error
 
+    # Stand-ins keep the except clauses here and in the other module_utils
+    # valid; the modules report the missing library through missing_required_lib.
+    class ConfigException(Exception):  # type: ignore[no-redef]
+        """Stands in for the kubernetes client's configuration error."""
+
+    class CoreException(Exception):  # type: ignore[no-redef]
+        """Stands in for kubernetes.core's client error."""
+
+    class DynamicApiError(Exception):  # type: ignore[no-redef]
+        """Stands in for the kubernetes client's API error."""
+
+    class NotFoundError(DynamicApiError):  # type: ignore[no-redef]
+        """Stands in for the kubernetes client's 404 error."""
+
+    class Urllib3HTTPError(Exception):  # type: ignore[no-redef]
+        """Stands in for urllib3's error."""
+
 
 class ClusterError(Exception):
     """A request to the cluster failed. The exception carries the problem to report."""

@@ -14,6 +14,8 @@ from ansible_collections.gaap.genai.plugins.module_utils import _naming as namin
 from ansible_collections.gaap.genai.plugins.module_utils._certificate_facts import secret_leaf_facts
 from ansible_collections.gaap.genai.plugins.module_utils._cluster import (
     ClusterError,
+    DynamicApiError,
+    Urllib3HTTPError,
     api_error,
     get_object,
     list_objects,
@@ -22,17 +24,6 @@ from ansible_collections.gaap.genai.plugins.module_utils._cluster import (
     resource_for,
 )
 from ansible_collections.gaap.genai.plugins.module_utils._problems import Problem
-
-try:
-    from kubernetes.dynamic.exceptions import DynamicApiError
-    from urllib3.exceptions import HTTPError as Urllib3HTTPError
-except ImportError:  # reported by the module through missing_required_lib
-
-    class DynamicApiError(Exception):  # type: ignore[no-redef]
-        """Stands in for the kubernetes client's error when the client is missing."""
-
-    class Urllib3HTTPError(Exception):  # type: ignore[no-redef]
-        """Stands in for urllib3's error when urllib3 is missing."""
 
 GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1"
 MERGE_PATCH = "application/merge-patch+json"

@@ -22,6 +22,8 @@ from ansible_collections.gaap.genai.plugins.module_utils._cluster import (
     HAS_KUBERNETES,
     KUBERNETES_IMPORT_ERROR,
     ClusterError,
+    DynamicApiError,
+    Urllib3HTTPError,
     connect,
     api_error,
     list_objects,
@@ -29,17 +31,6 @@ from ansible_collections.gaap.genai.plugins.module_utils._cluster import (
     resource_for,
 )
 from ansible_collections.gaap.genai.plugins.module_utils._problems import Problem
-
-try:
-    from kubernetes.dynamic.exceptions import DynamicApiError
-    from urllib3.exceptions import HTTPError as Urllib3HTTPError
-except ImportError:  # reported by the module through missing_required_lib
-
-    class DynamicApiError(Exception):  # type: ignore[no-redef]
-        """Stand-in so that the except clauses below stay valid without the kubernetes library."""
-
-    class Urllib3HTTPError(Exception):  # type: ignore[no-redef]
-        """Stand-in so that the except clauses below stay valid without urllib3."""
 
 PROBLEM_CODE = "cluster_unsupported"
 
