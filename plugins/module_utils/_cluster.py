@@ -84,15 +84,46 @@ def connect(module: Any) -> Any:
     as a cluster_unreachable problem.
     """
     params = module.params
-    # NOTE: requests are not retried on 429, 500 or 503; such an answer fails the run.
     try:
-        return get_api_client(module=module)
+        client = get_api_client(module=module)
     except (ConfigException, CoreException, OSError) as error:
         raise _unreachable(params, f"the connection settings are not usable ({error})") from None
     except Urllib3HTTPError as error:
         raise _unreachable(params, f"the connection failed ({type(error).__name__})") from None
     except DynamicApiError as error:
         raise _unreachable(params, f"the API server responded with {error.status} {error.reason}") from None
+
+    retry_when_throttled(client)
+    return client
+
+
+# Statuses an API server sends before it processes a request: 429 when
+# priority and fairness reject it, 503 when it is starting or overloaded.
+# Both are safe to repeat for every verb, unlike 500, after which a write
+# may have happened.
+RETRY_STATUSES = (429, 503)
+RETRY_TOTAL = 5
+RETRY_BACKOFF_SECONDS = 0.5
+
+
+def retry_when_throttled(client: Any) -> None:
+    """Make the client repeat requests answered with 429 or 503, honouring Retry-After."""
+    from urllib3.util.retry import Retry
+
+    pool_manager = client.client.client.rest_client.pool_manager
+    pool_manager.connection_pool_kw["retries"] = Retry(
+        total=RETRY_TOTAL,
+        connect=0,
+        read=0,
+        status=RETRY_TOTAL,
+        backoff_factor=RETRY_BACKOFF_SECONDS,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    # Pools made before this point, by discovery, keep their old settings.
+    pool_manager.clear()
 
 
 def get_object(client: Any, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict | None:

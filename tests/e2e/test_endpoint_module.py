@@ -244,6 +244,47 @@ def test_absent_missing_namespace_unchanged(cluster, api) -> None:
     assert result["changed"] is False
 
 
+def kubesim_faults(api, method: str, rules: list[dict] | None = None) -> dict:
+    """Call kubesim's fault endpoint and return its JSON answer."""
+    configuration = api.configuration
+    response = api.call_api(
+        method,
+        f"{configuration.host}/kubesim/faults",
+        header_params={
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Authorization": configuration.api_key["BearerToken"],
+        },
+        body={"rules": rules} if rules is not None else None,
+    )
+    response.read()
+    assert response.status == 200, response.data
+    return json.loads(response.data)
+
+
+def test_throttled_requests_retried(cluster, api, certificates) -> None:
+    # The next three creates are answered 503 or 429, as an overloaded API server does.
+    kubesim_faults(api, "POST", [{"type": "status", "code": 503, "method": "POST", "count": 2},
+                                 {"type": "status", "code": 429, "method": "POST", "count": 1}])
+    result = run_module(cluster.kubeconfig, endpoint_args(certificates, "sierra"))
+    unused = [rule["count"] for rule in kubesim_faults(api, "GET")["rules"]]
+    kubesim_faults(api, "DELETE")
+
+    assert result.get("failed") is not True, result.get("msg")
+    assert secret(api, "sierra-tls") is not None
+    assert unused == [0, 0]
+
+
+def test_server_error_not_retried(cluster, api, certificates) -> None:
+    kubesim_faults(api, "POST", [{"type": "status", "code": 500, "method": "POST", "count": 1}])
+    result = run_module(cluster.kubeconfig, endpoint_args(certificates, "tango"))
+
+    kubesim_faults(api, "DELETE")
+
+    assert codes(result) == {"cluster_request_failed"}
+    assert gateway(api, "tango") is None
+
+
 def test_private_key_never_in_verbose_output(cluster, api, certificates, tmp_path: Path) -> None:
     key_text = certificates.private_key.read_text()
     key_lines = [line for line in key_text.splitlines() if line and not line.startswith("-----")]
