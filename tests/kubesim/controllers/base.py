@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..api import now
 from ..errors import ApiError
 from ..resources import ResourceType
+from ..store import clone
 
 if TYPE_CHECKING:
     from ..cluster import Cluster
@@ -130,6 +131,26 @@ def owner_reference(owner: dict[str, Any]) -> dict[str, Any]:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def pod_from_template(owner: dict[str, Any], template: dict[str, Any] | None) -> dict[str, Any]:
+    """Build the Pod a workload controller creates from its pod template, named after the owner."""
+    template = clone(template or {})
+    metadata = template.get("metadata") or {}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "generateName": f"{owner['metadata']['name']}-",
+            "namespace": owner["metadata"]["namespace"],
+            "labels": metadata.get("labels") or {},
+            "ownerReferences": [owner_reference(owner)],
+        },
+        "spec": template.get("spec") or {},
+    }
+    if metadata.get("annotations"):
+        pod["metadata"]["annotations"] = metadata["annotations"]
+    return pod
 
 
 def is_deleting(obj: dict[str, Any]) -> bool:

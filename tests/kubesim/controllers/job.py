@@ -15,7 +15,7 @@ from typing import Any
 
 from ..api import now
 from ..store import clone
-from .base import Controller, is_deleting, owned_by, owner_reference, pod_ready
+from .base import Controller, is_deleting, owned_by, pod_from_template, pod_ready
 from .events import record_event
 
 log = logging.getLogger("kubesim.controllers.job")
@@ -136,23 +136,9 @@ class JobController(Controller):
             desired = min(desired, completions - succeeded)
         elif succeeded:
             desired = 0
-        namespace, name = job["metadata"]["namespace"], job["metadata"]["name"]
+        namespace = job["metadata"]["namespace"]
         while len(active) < desired:
-            template = clone(spec.get("template") or {})
-            metadata = template.get("metadata") or {}
-            pod = {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "generateName": f"{name}-",
-                    "namespace": namespace,
-                    "labels": metadata.get("labels") or {},
-                    "ownerReferences": [owner_reference(job)],
-                },
-                "spec": template.get("spec") or {},
-            }
-            if metadata.get("annotations"):
-                pod["metadata"]["annotations"] = metadata["annotations"]
+            pod = pod_from_template(job, spec.get("template"))
             created = self.api.create(pod_rt, namespace, pod)
             active.append(created)
             record_event(self.api, job, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}", COMPONENT)

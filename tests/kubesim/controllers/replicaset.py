@@ -6,8 +6,7 @@ import datetime
 from typing import Any
 
 from ..errors import ApiError
-from ..store import clone
-from .base import Controller, is_deleting, owned_by, owner_reference, pod_ready
+from .base import Controller, is_deleting, owned_by, pod_from_template, pod_ready
 from .events import record_event
 
 COMPONENT = "replicaset-controller"
@@ -42,23 +41,8 @@ class ReplicaSetController(Controller):
     def _scale(self, pod_rt: Any, replica_set: dict[str, Any], owned: list[dict[str, Any]]) -> list[dict[str, Any]]:
         desired = replica_set["spec"].get("replicas", 1)
         namespace = replica_set["metadata"]["namespace"]
-        name = replica_set["metadata"]["name"]
         while len(owned) < desired:
-            template = clone(replica_set["spec"].get("template") or {})
-            metadata = template.get("metadata") or {}
-            pod = {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "generateName": f"{name}-",
-                    "namespace": namespace,
-                    "labels": metadata.get("labels") or {},
-                    "ownerReferences": [owner_reference(replica_set)],
-                },
-                "spec": template.get("spec") or {},
-            }
-            if metadata.get("annotations"):
-                pod["metadata"]["annotations"] = metadata["annotations"]
+            pod = pod_from_template(replica_set, replica_set["spec"].get("template"))
             try:
                 created = self.api.create(pod_rt, namespace, pod)
             except ApiError as error:
