@@ -107,7 +107,7 @@ RETRY_BACKOFF_SECONDS = 0.5
 
 
 def retry_when_throttled(client: Any) -> None:
-    """Make the client repeat requests answered with 429 or 503, honouring Retry-After."""
+    """Make the client repeat requests that get 429 or 503, honouring Retry-After."""
     from urllib3.util.retry import Retry
 
     pool_manager = client.client.client.rest_client.pool_manager

@@ -245,7 +245,7 @@ def test_absent_missing_namespace_unchanged(cluster, api) -> None:
 
 
 def kubesim_faults(api, method: str, rules: list[dict] | None = None) -> dict:
-    """Call kubesim's fault endpoint and return its JSON answer."""
+    """Call kubesim's fault endpoint and return its JSON response."""
     configuration = api.configuration
     response = api.call_api(
         method,
@@ -263,7 +263,7 @@ def kubesim_faults(api, method: str, rules: list[dict] | None = None) -> dict:
 
 
 def test_throttled_requests_retried(cluster, api, certificates) -> None:
-    # The next three creates are answered 503 or 429, as an overloaded API server does.
+    # kubesim responds to the next three creates with 503 or 429, as an overloaded API server does.
     kubesim_faults(api, "POST", [{"type": "status", "code": 503, "method": "POST", "count": 2},
                                  {"type": "status", "code": 429, "method": "POST", "count": 1}])
     result = run_module(cluster.kubeconfig, endpoint_args(certificates, "sierra"))

@@ -111,7 +111,7 @@ class Store:
             stored = self._objects.get(resource, {}).pop((namespace, name), None)
             if stored is None:
                 return None
-            # The log still holds the stored version, so change a copy.
+            # The log still contains the stored version, so change a copy.
             obj = clone(stored)
             self._revision += 1
             obj["metadata"]["resourceVersion"] = str(self._revision)

@@ -299,7 +299,7 @@ def test_service_endpoints_list_ready_pods(resources: dict, client: dynamic.Dyna
 
 def test_min_ready_seconds_delays_availability(resources: dict) -> None:
     body = _deployment("slow-ready", replicas=1)
-    # Long enough that a loaded machine still sees the ready-but-unavailable window.
+    # Long enough that a test on a loaded machine still observes the ready-but-unavailable window.
     body["spec"]["minReadySeconds"] = 10
     resources["deployments"].create(body=body, namespace=NAMESPACE)
     replica_sets = resources["replicasets"]
